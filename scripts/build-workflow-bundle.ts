@@ -1,0 +1,16 @@
+// Prebuilds the workflow bundle so workers start fast and production never runs webpack.
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+async function main() {
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  const target = join(__dirname, '..', 'workflow-bundle.js');
+  await writeFile(target, code);
+  console.log(`workflow bundle: ${target} (${(code.length / 1024).toFixed(0)} KiB)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+# Shared helpers for the project's scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TEMPORAL_CLI_VERSION="v1.5.1"
+
+log() { printf '\033[1;34m[orchestrator]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[orchestrator]\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Tool locations: Go-installed binaries and Debian's versioned Postgres directory.
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+export PATH="$HOME/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin:$(pg_bindir):$PATH"
+
+# A free TCP port on loopback: the preferred one when it is free, otherwise any.
+free_port() {
+  node -e '
+    const net = require("net");
+    const tryPort = (p) => new Promise((ok) => { const s = net.createServer(); s.once("error", () => ok(null)); s.listen(p, "127.0.0.1", () => { const port = s.address().port; s.close(() => ok(port)); }); });
+    (async () => { console.log((process.argv[1] && await tryPort(Number(process.argv[1]))) || await tryPort(0)); })();
+  ' "${1:-0}"
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.3 s.
+wait_until() {
+  local deadline=$((SECONDS + $1)) what="$2"; shift 2
+  until "$@" >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || die "timed out waiting for $what"
+    sleep 0.3
+  done
+}

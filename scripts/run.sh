@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The platform on this machine: Temporal dev server, Postgres, Redis, migrations, api and worker.
+# Ctrl-C stops all of it.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+bash scripts/bootstrap.sh
+log "building"
+npm run --silent build >/dev/null
+
+data="$ROOT/.data/dev"
+children=()
+cleanup() {
+  trap - INT TERM EXIT
+  log "stopping"
+  for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${children[@]}"; do wait "$pid" 2>/dev/null || true; done
+  bash scripts/services.sh stop "$data"
+  log "stopped"
+}
+trap cleanup INT TERM EXIT
+
+bash scripts/services.sh start "$data" --preferred-ports
+set -a
+# Local defaults first, then the developer's .env, then the services we just started.
+AUTH_MODE=disabled NODE_ENV=development LOG_LEVEL=info
+[ -f .env ] && source .env
+source "$data/services.env"
+CONTROL_PORT=$(free_port "${CONTROL_PORT:-4000}") EXEC_PORT=$(free_port "${EXEC_PORT:-4001}")
+WORKER_HEALTH_PORT=$(free_port "${WORKER_HEALTH_PORT:-4002}")
+unset PORT
+set +a
+
+npm run --silent migrate >/dev/null
+node dist/src/main-api.js & children+=($!)
+node dist/src/main-worker.js & children+=($!)
+wait_until 60 "the api" curl -fs "http://127.0.0.1:$CONTROL_PORT/health/live"
+wait_until 60 "the worker" curl -fs "http://127.0.0.1:$WORKER_HEALTH_PORT/health/live"
+
+cat >&2 <<MSG
+
+  Orchestrator is running (AUTH_MODE=$AUTH_MODE, tenant "dev" when disabled)
+    Control plane   http://127.0.0.1:$CONTROL_PORT   (connectors, policies, …)
+    Exec plane      http://127.0.0.1:$EXEC_PORT   (POST /execute, /jobs, /events)
+    Swagger UI      http://127.0.0.1:$CONTROL_PORT/docs   (OpenAPI: /docs-json)
+    Temporal Web UI $TEMPORAL_UI_URL
+    Worker health   http://127.0.0.1:$WORKER_HEALTH_PORT/health/ready
+  Press Ctrl-C to stop.
+
+MSG
+wait -n "${children[@]}"

@@ -1,0 +1,73 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { AppError, FieldError } from './app-error';
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'ROUTE_NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId: string;
+  instance: string;
+  errors?: FieldError[];
+}
+
+/** The one place where any error becomes an RFC 9457 application/problem+json response. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const appError = this.toAppError(exception);
+    if (appError.status >= 500 && !(exception instanceof AppError)) {
+      this.logger.error({ err: exception }, 'unhandled error');
+    }
+    const problem: ProblemDetails = {
+      type: `/problems/${appError.code.toLowerCase().replace(/_/g, '-')}`,
+      title: STATUS_CODES[appError.status] ?? 'Error',
+      status: appError.status,
+      detail: appError.message,
+      code: appError.code,
+      requestId: String(request.id ?? ''),
+      instance: request.originalUrl ?? request.url,
+      ...(appError.extra.errors ? { errors: appError.extra.errors } : {}),
+    };
+    if (appError.extra.retryAfterSeconds !== undefined) {
+      response.setHeader('Retry-After', String(appError.extra.retryAfterSeconds));
+    }
+    if (response.headersSent) return;
+    response.status(appError.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  private toAppError(exception: unknown): AppError {
+    if (exception instanceof AppError) return exception;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const message =
+        typeof body === 'object' && body && 'message' in body && typeof body.message === 'string'
+          ? body.message
+          : exception.message;
+      return new AppError(CODE_BY_STATUS[status] ?? `HTTP_${status}`, status, message);
+    }
+    return new AppError('INTERNAL_ERROR', HttpStatus.INTERNAL_SERVER_ERROR, 'An unexpected error occurred.');
+  }
+}

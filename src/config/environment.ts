@@ -1,0 +1,169 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBase64,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  getMetadataStorage,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+
+const URL_OPTS = { require_tld: false, require_protocol: true };
+
+/**
+ * Every environment variable either process reads. Validated once at boot; a bad value stops the
+ * process with one line per variable (see `loadEnvironment`). Defaults suit local development.
+ */
+export class Environment {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsUrl({ ...URL_OPTS, protocols: ['postgres', 'postgresql'] }, { message: 'must be a postgres:// URL' })
+  DATABASE_URL: string;
+
+  @IsUrl({ ...URL_OPTS, protocols: ['redis', 'rediss'] }, { message: 'must be a redis:// URL' })
+  REDIS_URL: string;
+
+  /** When set, one port serves both planes (dev); otherwise CONTROL_PORT and EXEC_PORT. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  PORT?: number;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  CONTROL_PORT = 4000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  EXEC_PORT = 4001;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  WORKER_HEALTH_PORT = 4002;
+
+  @IsIn(['jwt', 'disabled'])
+  AUTH_MODE: 'jwt' | 'disabled' = 'jwt';
+
+  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt') @IsString() @IsNotEmpty({ message: 'is required when AUTH_MODE=jwt' })
+  ORCH_JWT_ISSUER?: string;
+
+  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt') @IsString() @IsNotEmpty({ message: 'is required when AUTH_MODE=jwt' })
+  ORCH_JWT_AUDIENCE_CONTROL?: string;
+
+  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt') @IsString() @IsNotEmpty({ message: 'is required when AUTH_MODE=jwt' })
+  ORCH_JWT_AUDIENCE_EXEC?: string;
+
+  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt' && !e.ORCH_JWT_SHARED_SECRET)
+  @IsUrl({ ...URL_OPTS, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL (or set ORCH_JWT_SHARED_SECRET)' })
+  ORCH_JWT_JWKS_URL?: string;
+
+  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt' && !e.ORCH_JWT_JWKS_URL)
+  @IsString() @Matches(/^.{32,}$/s, { message: 'must be at least 32 characters (or set ORCH_JWT_JWKS_URL)' })
+  ORCH_JWT_SHARED_SECRET?: string;
+
+  @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https'] })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https', 's3'] })
+  PAYLOAD_STORE_ENDPOINT?: string;
+
+  @IsOptional() @IsString()
+  PAYLOAD_STORE_BUCKET?: string;
+
+  /** Retries after the first attempt in the default policy. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(100)
+  CONNECTOR_MAX_RETRIES = 3;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(3600)
+  CONNECTOR_RETRY_BASE_SECONDS = 1;
+
+  @Matches(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port' })
+  TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+  @IsString() @IsNotEmpty()
+  TEMPORAL_NAMESPACE = 'default';
+
+  /** Task queue for connectors that do not name one. */
+  @IsString() @Matches(/^[\w.-]+$/, { message: 'must be a task queue name ([A-Za-z0-9_.-])' })
+  ORCH_TASK_QUEUE = 'orchestrator';
+
+  /** Queues this worker process polls; defaults to ORCH_TASK_QUEUE. */
+  @IsOptional() @Transform(toList) @Matches(/^[\w.-]+$/, { each: true, message: 'must be a comma-separated list of task queue names' })
+  WORKER_TASK_QUEUES?: string[];
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  WORKER_SHUTDOWN_GRACE_SECONDS = 30;
+
+  /** Base64 of 32 random bytes; encrypts `local` secret refs at rest. */
+  @IsOptional() @IsBase64() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be base64 of exactly 32 bytes' })
+  ORCH_SECRETS_KEY?: string;
+
+  @Transform(toInt) @IsInt() @Min(60)
+  ORCH_IDEMPOTENCY_TTL = 86_400;
+
+  @Transform(toInt) @IsInt() @Min(10)
+  ORCH_IDEMPOTENCY_CLEANUP_INTERVAL = 3_600;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  ORCH_IDEMPOTENCY_CLEANUP_BATCH_SIZE = 1_000;
+
+  /** Deployment-level switch: without it no connector may reach private or loopback addresses. */
+  @Transform(toBool) @IsBoolean()
+  ORCH_ALLOW_PRIVATE_NETWORK = false;
+
+  @Transform(toInt) @IsInt() @Min(1024) @Max(50 * 1024 * 1024)
+  ORCH_MAX_BODY_BYTES = 1024 * 1024;
+}
+
+/** Every variable the schema declares, read from class-validator's metadata so the list cannot drift. */
+export const ENVIRONMENT_KEYS: readonly string[] = [
+  ...new Set(getMetadataStorage().getTargetValidationMetadatas(Environment, '', true, false).map((m) => m.propertyName)),
+];
+
+export class EnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** Validates `env`; throws EnvironmentError listing one line per bad variable. */
+export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
+  const raw = Object.fromEntries(
+    ENVIRONMENT_KEYS.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]),
+  );
+  const parsed = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  const problems = validateSync(parsed, { forbidUnknownValues: false }).map(
+    (error) => `${error.property}: ${Object.values(error.constraints ?? {})[0] ?? 'is invalid'}`,
+  );
+  if (parsed.NODE_ENV === 'production' && parsed.AUTH_MODE === 'disabled') {
+    problems.push('AUTH_MODE: must not be "disabled" when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new EnvironmentError(problems);
+  return parsed;
+}
+
+/** For entrypoints: validated environment, or one line per problem on stderr and exit code 78 (EX_CONFIG). */
+export function loadEnvironmentOrExit(): Environment {
+  try {
+    return loadEnvironment();
+  } catch (error) {
+    if (!(error instanceof EnvironmentError)) throw error;
+    for (const line of error.problems) process.stderr.write(`Invalid configuration: ${line}\n`);
+    process.exit(78);
+  }
+}

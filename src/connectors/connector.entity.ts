@@ -1,0 +1,39 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { HttpConnectorSpec } from '../../activities/http-request';
+
+export type ConnectorType = 'http' | 'stripe';
+
+@Entity({ name: 'connectors' })
+@Index(['tenantId', 'name'], { unique: true })
+export class ConnectorEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'tenant_id' })
+  tenantId: string;
+
+  @Column()
+  name: string;
+
+  @Column({ type: 'varchar' })
+  type: ConnectorType;
+
+  @Column({ default: true })
+  enabled: boolean;
+
+  @Column({ name: 'policy_id', type: 'uuid', nullable: true })
+  policyId: string | null;
+
+  @Column({ name: 'task_queue', type: 'varchar', nullable: true })
+  taskQueue: string | null;
+
+  /** Type-specific settings (for `http`: baseUrl, operations, auth). */
+  @Column({ type: 'jsonb' })
+  spec: HttpConnectorSpec;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Environment } from '../config/environment';
+import { dataSourceOptions } from './data-source-options';
+
+@Module({})
+export class DatabaseModule {
+  static forRoot(applicationName: string): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [Environment],
+          // Fail fast at boot rather than retrying forever: the orchestrator restarts us.
+          useFactory: (environment: Environment) => ({ ...dataSourceOptions(environment.DATABASE_URL, applicationName), retryAttempts: 3, retryDelay: 1000 }),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import type { EventType } from '../../workflows/job-types';
+import { EventEntity } from './job-event.entity';
+
+export const EVENT_TYPES: EventType[] = [
+  'job.accepted', 'job.started', 'attempt.started', 'attempt.succeeded', 'attempt.failed', 'job.waiting', 'job.succeeded',
+  'job.failed', 'job.cancelled', 'job.timed_out', 'breaker.opened', 'breaker.half_opened', 'breaker.closed',
+  'webhook.received', 'config.activated',
+];
+
+export class ListEventsQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID()
+  jobId?: string;
+
+  @ApiPropertyOptional({ enum: EVENT_TYPES })
+  @IsOptional() @IsIn(EVENT_TYPES)
+  type?: EventType;
+
+  @ApiPropertyOptional({ description: 'Only events after this event id.', example: '120' })
+  @IsOptional() @Matches(/^\d{1,18}$/, { message: 'after must be an event id' })
+  after?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional() @Transform(({ value }) => (value === undefined ? undefined : Number(value))) @IsInt() @Min(1) @Max(500)
+  limit?: number;
+}
+
+export class EventView {
+  @ApiProperty({ example: '121', description: 'Monotonic; use as `after` to resume.' }) id: string;
+  @ApiProperty({ enum: EVENT_TYPES }) type: EventType;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) jobId: string | null;
+  @ApiProperty({ example: { attempt: 1, httpStatus: 201 } }) data: Record<string, unknown>;
+  @ApiProperty() createdAt: string;
+
+  static of(event: EventEntity): EventView {
+    return { id: event.id, type: event.type, jobId: event.jobId, data: event.data, createdAt: event.createdAt.toISOString() };
+  }
+}
+
+export class EventPage {
+  @ApiProperty({ type: [EventView] }) items: EventView[];
+}

@@ -1,0 +1,26 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { EventType } from '../../workflows/job-types';
+
+/** The append-only event log; `id` is monotonic and is the SSE event id. */
+@Entity({ name: 'events' })
+@Index('events_tenant_id_idx', ['tenantId', 'id'])
+@Index('events_job_id_idx', ['jobId', 'id'])
+export class EventEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'tenant_id' })
+  tenantId: string;
+
+  @Column({ name: 'job_id', type: 'uuid', nullable: true })
+  jobId: string | null;
+
+  @Column({ type: 'varchar' })
+  type: EventType;
+
+  @Column({ type: 'jsonb', default: {} })
+  data: Record<string, unknown>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,66 @@
+import { Controller, Get, Injectable } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../auth/principal';
+import { RedisService } from '../redis/redis.module';
+import { TemporalService } from '../temporal/temporal.service';
+import { ShutdownState } from './shutdown-state';
+
+@Injectable()
+export class DependencyIndicators {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly redis: RedisService,
+    private readonly temporal: TemporalService,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  private async up(key: string, healthy: Promise<boolean> | boolean) {
+    const indicator = this.indicators.check(key);
+    return (await healthy) ? indicator.up() : indicator.down();
+  }
+
+  all() {
+    return [
+      () => this.database.pingCheck('postgres', { timeout: 2_000 }),
+      () => this.up('redis', this.redis.ping()),
+      () => this.up('temporal', this.temporal.isServing()),
+    ];
+  }
+
+  readiness() {
+    return [() => this.up('accepting', !this.shutdown.draining), ...this.all()];
+  }
+}
+
+@ApiTags('ops')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly dependencies: DependencyIndicators,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  @ApiOperation({ summary: 'Summary of every dependency' })
+  summary() {
+    return this.health.check(this.dependencies.all());
+  }
+
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: Postgres, Redis and Temporal reachable, not draining' })
+  ready() {
+    return this.health.check(this.dependencies.readiness());
+  }
+}

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { Context } from '@temporalio/activity';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { HttpResult } from '../../activities/http-request';
+import type { ConnectorSnapshot, JobLedger } from '../../activities/ports';
+import type { AttemptRequest, FinishJobRequest, JobError, JobStatus, LostAttempt } from '../../workflows/job-types';
+import { ConnectorEntity } from '../connectors/connector.entity';
+import { EventsService } from '../events/events.service';
+import { workflowIdForJob } from './workflow-id';
+
+const NOT_TERMINAL = `status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')`;
+
+/**
+ * The worker's side of the job projection. Every change is one transaction with its events, and
+ * terminal states are never overwritten, so Temporal's at-least-once activities stay harmless.
+ */
+@Injectable()
+export class JobLedgerService implements JobLedger {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: EventsService,
+  ) {}
+
+  startAttempt({ job, attempt, lostAttempt }: AttemptRequest): Promise<ConnectorSnapshot | null> {
+    const { info } = Context.current();
+    return this.dataSource.transaction(async (manager) => {
+      // The api inserts the row in the transaction that starts the workflow; this upsert waits for
+      // that commit, and recreates the row if the api died before committing (nothing accepted is lost).
+      const [row]: { inserted: boolean }[] = await manager.query(
+        `INSERT INTO jobs (id, tenant_id, connector_id, operation, input, status, policy_id, policy_version, config_version,
+                           attempts, workflow_id, run_id, task_queue, started_at)
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12, now())
+         ON CONFLICT (id) DO UPDATE SET status = 'running', wait_reason = NULL,
+                attempts = GREATEST(jobs.attempts, EXCLUDED.attempts), started_at = COALESCE(jobs.started_at, now())
+          WHERE jobs.${NOT_TERMINAL} AND jobs.tenant_id = EXCLUDED.tenant_id
+         RETURNING (xmax = 0) AS inserted`,
+        [job.jobId, job.tenantId, job.connectorId, job.operation, JSON.stringify(job.input), job.policyId, job.policyVersion,
+          job.configVersion, attempt, info.workflowExecution?.workflowId ?? workflowIdForJob(job.jobId), info.workflowExecution?.runId ?? null,
+          info.taskQueue],
+      );
+      if (!row) throw new Error(`Job ${job.jobId} has already finished`);
+      if (row.inserted) await this.events.append(manager, job.tenantId, job.jobId, 'job.accepted', { recoveredBy: 'worker' });
+      await this.recordFailedAttempt(manager, job, lostAttempt);
+      if (attempt === 1) await this.events.append(manager, job.tenantId, job.jobId, 'job.started');
+      await this.events.append(manager, job.tenantId, job.jobId, 'attempt.started', { attempt });
+      return manager.findOne(ConnectorEntity, { where: { id: job.connectorId, tenantId: job.tenantId } });
+    });
+  }
+
+  attemptSucceeded({ job, attempt }: AttemptRequest, result: HttpResult): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      await this.events.append(manager, job.tenantId, job.jobId, 'attempt.succeeded', { attempt, httpStatus: result.status });
+      if (await this.moveToTerminal(manager, job.jobId, job.tenantId, 'succeeded', attempt, { result })) {
+        await this.events.append(manager, job.tenantId, job.jobId, 'job.succeeded', { attempts: attempt });
+      }
+    });
+  }
+
+  async attemptFailed({ job, attempt }: AttemptRequest, error: JobError): Promise<void> {
+    await this.dataSource.transaction((manager) => this.recordFailedAttempt(manager, job, { attempt, error }));
+  }
+
+  finishJob(request: FinishJobRequest): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      await this.recordFailedAttempt(manager, request, request.lostAttempt);
+      if (await this.moveToTerminal(manager, request.jobId, request.tenantId, request.status, request.attempts, { error: request.error })) {
+        await this.events.append(manager, request.tenantId, request.jobId, `job.${request.status}`, {
+          attempts: request.attempts,
+          error: request.error,
+        });
+      }
+    });
+  }
+
+  /** Records `attempt.failed` for an attempt that reported failure or was lost. */
+  private async recordFailedAttempt(manager: EntityManager, job: { jobId: string; tenantId: string }, failed: LostAttempt | undefined) {
+    if (!failed) return;
+    await this.events.append(manager, job.tenantId, job.jobId, 'attempt.failed', { attempt: failed.attempt, error: failed.error });
+  }
+
+  private async moveToTerminal(
+    manager: EntityManager,
+    jobId: string,
+    tenantId: string,
+    status: JobStatus,
+    attempts: number,
+    outcome: { result?: unknown; error?: JobError },
+  ): Promise<boolean> {
+    const [, affected] = await manager.query(
+      `UPDATE jobs SET status = $3, wait_reason = NULL, attempts = GREATEST(attempts, $4), result = $5, error = $6,
+              completed_at = now(), started_at = COALESCE(started_at, now())
+        WHERE id = $1 AND tenant_id = $2 AND ${NOT_TERMINAL}`,
+      [jobId, tenantId, status, attempts, outcome.result === undefined ? null : JSON.stringify(outcome.result), outcome.error ? JSON.stringify(outcome.error) : null],
+    );
+    return affected > 0;
+  }
+}

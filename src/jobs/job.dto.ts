@@ -1,0 +1,116 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import type { JobError, JobStatus, WaitReason } from '../../workflows/job-types';
+import { JobEntity } from './job.entity';
+
+const STATUSES: JobStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'];
+
+export class ExecuteRequestDto {
+  @ApiProperty({ example: 'billing-api', description: 'Connector id or name.' })
+  @IsString() @Length(1, 200)
+  connector: string;
+
+  @ApiProperty({ example: 'createCharge' })
+  @IsString() @Length(1, 200)
+  operation: string;
+
+  @ApiPropertyOptional({ example: { amount: 1200, currency: 'eur' }, description: 'Fills the operation template.' })
+  @IsOptional() @IsObject()
+  input?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ format: 'uuid', description: "Run under this policy instead of the connector's." })
+  @IsOptional() @IsUUID()
+  policy?: string;
+}
+
+export class JobErrorView {
+  @ApiProperty({ example: 'HttpError' }) type: string;
+  @ApiProperty({ example: 'The connector answered HTTP 400.' }) message: string;
+  @ApiProperty() retryable: boolean;
+  @ApiPropertyOptional({ example: 400 }) httpStatus?: number;
+}
+
+class PinnedPolicyView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 1 }) version: number;
+}
+
+class JobLinks {
+  @ApiProperty({ example: '/jobs/7d4f…' }) self: string;
+  @ApiProperty({ example: '/events?jobId=7d4f…' }) events: string;
+  @ApiProperty({ example: '/jobs/7d4f…/cancel' }) cancel: string;
+}
+
+export class JobView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: STATUSES }) status: JobStatus;
+  @ApiProperty({ enum: ['circuit_open', 'rate_limited', 'concurrency_limited'], nullable: true, type: String }) waitReason: WaitReason | null;
+  @ApiProperty({ format: 'uuid' }) connectorId: string;
+  @ApiProperty({ example: 'createCharge' }) operation: string;
+  @ApiProperty({ type: PinnedPolicyView }) policy: PinnedPolicyView;
+  @ApiProperty({ nullable: true, type: Number }) configVersion: number | null;
+  @ApiProperty({ example: 1 }) attempts: number;
+  @ApiProperty({ nullable: true, description: 'The connector response: { status, headers, body, truncated }.', example: { status: 201, headers: { 'content-type': 'application/json' }, body: { id: 'ch_1' }, truncated: false } })
+  result: unknown;
+  @ApiProperty({ type: JobErrorView, nullable: true }) error: JobError | null;
+  @ApiProperty() createdAt: string;
+  @ApiProperty({ nullable: true, type: String }) startedAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) completedAt: string | null;
+  @ApiProperty({ example: 'job-7d4f…' }) workflowId: string;
+  @ApiProperty({ nullable: true, type: String }) runId: string | null;
+  @ApiProperty({ type: JobLinks }) links: JobLinks;
+
+  static of(job: JobEntity): JobView {
+    return {
+      id: job.id,
+      status: job.status,
+      waitReason: job.waitReason,
+      connectorId: job.connectorId,
+      operation: job.operation,
+      policy: { id: job.policyId, version: job.policyVersion },
+      configVersion: job.configVersion,
+      attempts: job.attempts,
+      result: job.result ?? null,
+      error: job.error,
+      createdAt: job.createdAt.toISOString(),
+      startedAt: job.startedAt?.toISOString() ?? null,
+      completedAt: job.completedAt?.toISOString() ?? null,
+      workflowId: job.workflowId,
+      runId: job.runId,
+      links: { self: `/jobs/${job.id}`, events: `/events?jobId=${job.id}`, cancel: `/jobs/${job.id}/cancel` },
+    };
+  }
+}
+
+export class ListJobsQuery {
+  @ApiPropertyOptional({ enum: STATUSES })
+  @IsOptional() @IsIn(STATUSES)
+  status?: JobStatus;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Connector id.' })
+  @IsOptional() @IsUUID()
+  connector?: string;
+
+  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' })
+  @IsOptional() @IsISO8601({ strict: true })
+  createdAfter?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-31T00:00:00Z' })
+  @IsOptional() @IsISO8601({ strict: true })
+  createdBefore?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional() @Transform(({ value }) => (value === undefined ? undefined : Number(value))) @IsInt() @Min(1) @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Opaque; from the previous page\'s nextCursor.' })
+  @IsOptional() @IsString() @Length(1, 200)
+  cursor?: string;
+}
+
+export class JobPage {
+  @ApiProperty({ type: [JobView] }) items: JobView[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next (older) page; null on the last page.' })
+  nextCursor: string | null;
+}

@@ -1,0 +1,64 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { JobError, JobStatus, WaitReason } from '../../workflows/job-types';
+
+@Entity({ name: 'jobs' })
+@Index('jobs_tenant_created_idx', ['tenantId', 'createdAt', 'id'])
+export class JobEntity {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column({ name: 'tenant_id' })
+  tenantId: string;
+
+  @Column({ name: 'connector_id', type: 'uuid' })
+  connectorId: string;
+
+  @Column()
+  operation: string;
+
+  @Column({ type: 'jsonb' })
+  input: Record<string, unknown>;
+
+  @Column({ type: 'varchar' })
+  status: JobStatus;
+
+  @Column({ name: 'wait_reason', type: 'varchar', nullable: true })
+  waitReason: WaitReason | null;
+
+  @Column({ name: 'policy_id', type: 'uuid' })
+  policyId: string;
+
+  @Column({ name: 'policy_version', type: 'int' })
+  policyVersion: number;
+
+  @Column({ name: 'config_version', type: 'int', nullable: true })
+  configVersion: number | null;
+
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Column({ type: 'jsonb', nullable: true })
+  result: unknown;
+
+  @Column({ type: 'jsonb', nullable: true })
+  error: JobError | null;
+
+  @Column({ name: 'workflow_id' })
+  workflowId: string;
+
+  @Column({ name: 'run_id', type: 'varchar', nullable: true })
+  runId: string | null;
+
+  @Column({ name: 'task_queue' })
+  taskQueue: string;
+
+  /** Set by the api in milliseconds (not by the database) so list cursors compare exactly. */
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt: Date | null;
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ConnectorsModule } from '../connectors/connectors.module';
+import { EventsModule } from '../events/events.module';
+import { PoliciesModule } from '../policies/policies.module';
+import { TemporalModule } from '../temporal/temporal.module';
+import { JobsController } from './jobs.controller';
+import { JobsService } from './jobs.service';
+
+@Module({
+  imports: [ConnectorsModule, PoliciesModule, EventsModule, TemporalModule],
+  controllers: [JobsController],
+  providers: [JobsService],
+})
+export class JobsModule {}

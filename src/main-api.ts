@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { createServer } from 'node:http';
+import { ApiModule } from './api.module';
+import { configureHttpApp } from './common/http-app';
+import { loadEnvironmentOrExit } from './config/environment';
+import { ShutdownState } from './health/shutdown-state';
+
+async function main() {
+  const environment = loadEnvironmentOrExit();
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(environment), { bodyParser: false, bufferLogs: true });
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  configureHttpApp(app, 'Orchestrator API');
+
+  // One Express app on every port; the AuthGuard keeps each plane's routes on its own port.
+  const [first, ...others] = environment.PORT !== undefined ? [environment.PORT] : [environment.CONTROL_PORT, environment.EXEC_PORT];
+  await app.listen(first);
+  for (const port of others) {
+    const server = createServer(app.getHttpAdapter().getInstance());
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, resolve));
+    app.get(ShutdownState).track(server);
+  }
+  const planes = others.length === 0 ? { port: first } : { controlPort: environment.CONTROL_PORT, execPort: environment.EXEC_PORT };
+  app.get(Logger).log({ ...planes, authMode: environment.AUTH_MODE }, 'api listening');
+}
+
+void main();

@@ -1,0 +1,30 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggingModule } from './common/logging.module';
+import { ConfigModule } from './config/config.module';
+import { Environment } from './config/environment';
+import { DatabaseModule } from './database/database.module';
+import { EventsService } from './events/events.service';
+import { HealthModule } from './health/health.module';
+import { JobLedgerService } from './jobs/job-ledger.service';
+import { MetricsModule } from './metrics/metrics.controller';
+import { RedisModule } from './redis/redis.module';
+import { TemporalWorkerService } from './worker/temporal-worker.service';
+
+/** The worker process: Temporal workers plus a small health/metrics HTTP surface. */
+@Module({})
+export class WorkerModule {
+  static forRoot(environment: Environment): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ConfigModule.forRoot(environment),
+        LoggingModule.forRoot('worker'),
+        DatabaseModule.forRoot('orchestrator-worker'),
+        RedisModule,
+        HealthModule,
+        MetricsModule,
+      ],
+      providers: [EventsService, JobLedgerService, TemporalWorkerService],
+    };
+  }
+}

@@ -1,0 +1,109 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { freePort, PlatformProcess } from './processes';
+import { createDatabase, serviceEnv, uniqueName } from './services';
+
+export interface HttpReply<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** Sends a request; JSON in and out unless `raw` gives the exact body and content type. */
+export async function http<T = any>( // eslint-disable-line @typescript-eslint/no-explicit-any
+  method: string,
+  url: string,
+  options: { json?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {},
+): Promise<HttpReply<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  let body: string | Buffer | undefined;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] = 'application/json';
+  } else if (options.raw !== undefined) {
+    body = options.raw;
+    if (options.contentType) headers['content-type'] = options.contentType;
+  }
+  const response = await fetch(url, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+/**
+ * A whole platform for one test file: its own database and task queue, an api process (control and
+ * exec on their own ports) and worker processes, all on the shared test Temporal/Postgres/Redis.
+ */
+export class TestPlatform {
+  readonly workers: PlatformProcess[] = [];
+  api!: PlatformProcess;
+  control = '';
+  exec = '';
+  databaseUrl = '';
+  readonly taskQueue = uniqueName('q');
+
+  constructor(private readonly overrides: Record<string, string> = {}) {}
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...serviceEnv(),
+      DATABASE_URL: this.databaseUrl,
+      AUTH_MODE: 'disabled',
+      ORCH_TASK_QUEUE: this.taskQueue,
+      CONNECTOR_RETRY_BASE_SECONDS: '1',
+      ...this.overrides,
+      ...extra,
+    };
+  }
+
+  async start(options: { workers?: number } = {}): Promise<this> {
+    this.databaseUrl = await createDatabase();
+    const [controlPort, execPort] = [await freePort(), await freePort()];
+    this.control = `http://127.0.0.1:${controlPort}`;
+    this.exec = `http://127.0.0.1:${execPort}`;
+    this.api = PlatformProcess.spawn('api', this.env({ CONTROL_PORT: String(controlPort), EXEC_PORT: String(execPort) }));
+    await this.api.waitForHttp(`${this.control}/health/live`);
+    for (let i = 0; i < (options.workers ?? 1); i++) await this.startWorker();
+    return this;
+  }
+
+  async startWorker(extra: Record<string, string> = {}): Promise<PlatformProcess> {
+    const port = await freePort();
+    const worker = PlatformProcess.spawn('worker', this.env({ WORKER_HEALTH_PORT: String(port), ...extra }));
+    this.workers.push(worker);
+    await worker.waitForHttp(`http://127.0.0.1:${port}/health/live`);
+    return worker;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.api?.stop(), ...this.workers.map((worker) => worker.stop('SIGKILL'))]);
+  }
+
+  /** Creates an `http` connector aimed at `baseUrl`; returns its body. */
+  async createConnector(baseUrl: string, operations: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+    const reply = await http('POST', `${this.control}/connectors`, {
+      json: { name: uniqueName('c').replace('_', '-'), type: 'http', baseUrl, operations, allowPrivateNetwork: true, ...extra },
+    });
+    if (reply.status !== 201) throw new Error(`connector not created: ${reply.status} ${JSON.stringify(reply.body)}`);
+    return reply.body as { id: string; name: string };
+  }
+
+  async execute(body: Record<string, unknown>, headers: Record<string, string> = {}) {
+    return http('POST', `${this.exec}/execute`, { json: body, headers });
+  }
+
+  /** Polls GET /jobs/:id until the job reaches a terminal status. */
+  async waitForJob(id: string, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const reply = await http('GET', `${this.exec}/jobs/${id}`);
+      if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(reply.body?.status)) return reply.body;
+      if (Date.now() > deadline) throw new Error(`job ${id} still ${reply.body?.status} after ${timeoutMs} ms`);
+      await delay(100);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { Client as PgClient } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+
+/** Addresses of the services scripts/test.sh started (scripts/services.sh). */
+export function serviceEnv() {
+  const { DATABASE_URL, REDIS_URL, TEMPORAL_ADDRESS } = process.env;
+  if (!DATABASE_URL || !REDIS_URL || !TEMPORAL_ADDRESS) {
+    throw new Error('Integration tests need DATABASE_URL, REDIS_URL and TEMPORAL_ADDRESS: run them with `npm test`.');
+  }
+  return { DATABASE_URL, REDIS_URL, TEMPORAL_ADDRESS };
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+/** A fresh, empty database on the test Postgres; migrated unless `migrate` is false. */
+export async function createDatabase(options: { migrate?: boolean } = {}): Promise<string> {
+  const adminUrl = serviceEnv().DATABASE_URL;
+  const name = uniqueName('test');
+  const admin = new PgClient({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  if (options.migrate !== false) {
+    const dataSource = new DataSource(dataSourceOptions(url.toString(), 'orchestrator-tests'));
+    await dataSource.initialize();
+    await dataSource.runMigrations();
+    await dataSource.destroy();
+  }
+  return url.toString();
+}
+
+/** Runs SQL against a test database (assertions about what was, or was not, written). */
+export async function sql<T = Record<string, unknown>>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new PgClient({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
