@@ -15,7 +15,7 @@ export class AppError extends Error {
     readonly code: string,
     readonly status: HttpStatus,
     message: string,
-    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number } = {},
+    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number; extensions?: Record<string, unknown> } = {},
   ) {
     super(message);
     this.name = 'AppError';

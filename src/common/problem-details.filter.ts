@@ -25,6 +25,7 @@ export interface ProblemDetails {
   requestId: string;
   instance: string;
   errors?: FieldError[];
+  [extension: string]: unknown;
 }
 
 /** The one place where any error becomes an RFC 9457 application/problem+json response. */
@@ -49,6 +50,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       requestId: String(request.id ?? ''),
       instance: request.originalUrl ?? request.url,
       ...(appError.extra.errors ? { errors: appError.extra.errors } : {}),
+      ...appError.extra.extensions,
     };
     if (appError.extra.retryAfterSeconds !== undefined) {
       response.setHeader('Retry-After', String(appError.extra.retryAfterSeconds));
@@ -66,7 +68,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         typeof body === 'object' && body && 'message' in body && typeof body.message === 'string'
           ? body.message
           : exception.message;
-      return new AppError(CODE_BY_STATUS[status] ?? `HTTP_${status}`, status, message);
+      // Terminus health failures keep their per-dependency details as a `checks` extension member.
+      const details = typeof body === 'object' && body && 'details' in body ? { checks: body.details } : undefined;
+      return new AppError(details ? 'NOT_READY' : (CODE_BY_STATUS[status] ?? `HTTP_${status}`), status, message, {
+        extensions: details,
+        retryAfterSeconds: status === 503 ? 5 : undefined,
+      });
     }
     return new AppError('INTERNAL_ERROR', HttpStatus.INTERNAL_SERVER_ERROR, 'An unexpected error occurred.');
   }

@@ -59,13 +59,13 @@ export class Environment {
   @IsIn(['jwt', 'disabled'])
   AUTH_MODE: 'jwt' | 'disabled' = 'jwt';
 
-  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt') @IsString() @IsNotEmpty({ message: 'is required when AUTH_MODE=jwt' })
+  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt') @IsNotEmpty({ message: 'is required when AUTH_MODE=jwt' })
   ORCH_JWT_ISSUER?: string;
 
-  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt') @IsString() @IsNotEmpty({ message: 'is required when AUTH_MODE=jwt' })
+  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt') @IsNotEmpty({ message: 'is required when AUTH_MODE=jwt' })
   ORCH_JWT_AUDIENCE_CONTROL?: string;
 
-  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt') @IsString() @IsNotEmpty({ message: 'is required when AUTH_MODE=jwt' })
+  @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt') @IsNotEmpty({ message: 'is required when AUTH_MODE=jwt' })
   ORCH_JWT_AUDIENCE_EXEC?: string;
 
   @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt' && !e.ORCH_JWT_SHARED_SECRET)
@@ -147,9 +147,11 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     ENVIRONMENT_KEYS.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]),
   );
   const parsed = plainToInstance(Environment, raw, { exposeDefaultValues: true });
-  const problems = validateSync(parsed, { forbidUnknownValues: false }).map(
-    (error) => `${error.property}: ${Object.values(error.constraints ?? {})[0] ?? 'is invalid'}`,
-  );
+  // class-validator lists constraints last decorator first: the last one is the most basic (type) check.
+  const problems = validateSync(parsed, { forbidUnknownValues: false }).map((error) => {
+    const message = Object.values(error.constraints ?? {}).at(-1) ?? 'is invalid';
+    return `${error.property}: ${message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message}`;
+  });
   if (parsed.NODE_ENV === 'production' && parsed.AUTH_MODE === 'disabled') {
     problems.push('AUTH_MODE: must not be "disabled" when NODE_ENV=production');
   }

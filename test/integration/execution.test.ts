@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Downstream, json } from '../support/downstream';
+import { fetchHistory, maybeRecord, replay } from '../support/histories';
 import { http, TestPlatform } from '../support/platform';
 import { serviceEnv, sql } from '../support/services';
 
@@ -23,6 +24,13 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     await platform.stop();
     await downstream.stop();
   });
+
+  /** Each finished job's history replays against the current code, and can be recorded as a fixture. */
+  async function checkReplay(name: string, workflowId: string) {
+    const history = await fetchHistory(workflowId);
+    await replay(workflowId, history);
+    await maybeRecord(name, history);
+  }
 
   test('an execution succeeds and its result, events and Temporal metadata are readable', async () => {
     downstream.on('/charges/cus_1', (call, response) => json(response, 201, { id: 'ch_1', received: JSON.parse(call.body) }));
@@ -58,6 +66,7 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     } finally {
       await connection.close();
     }
+    await checkReplay('execute-job-succeeded', job.workflowId);
   });
 
   test('a downstream 500 then 200 succeeds on attempt 2 with the same Idempotency-Key', async () => {
@@ -75,6 +84,7 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     const events = await http('GET', `${platform.exec}/events?jobId=${job.id}&type=attempt.failed`);
     assert.equal(events.body.items.length, 1);
     assert.equal(events.body.items[0].data.error.httpStatus, 500);
+    await checkReplay('execute-job-retried', job.workflowId);
   });
 
   test('a 400 fails at once without a retry', async () => {
@@ -85,6 +95,7 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     assert.equal(job.attempts, 1);
     assert.deepEqual(job.error, { type: 'HttpError', message: 'The connector answered HTTP 400.', retryable: false, httpStatus: 400 });
     assert.equal(downstream.callsTo('/reject').length, 1);
+    await checkReplay('execute-job-failed', job.workflowId);
   });
 
   test('GET /jobs lists newest first with an opaque cursor', async () => {
