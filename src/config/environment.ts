@@ -73,7 +73,7 @@ export class Environment {
   ORCH_JWT_JWKS_URL?: string;
 
   @ValidateIf((e: Environment) => e.AUTH_MODE === 'jwt' && !e.ORCH_JWT_JWKS_URL)
-  @IsString() @Matches(/^.{32,}$/s, { message: 'must be at least 32 characters (or set ORCH_JWT_JWKS_URL)' })
+  @Matches(/^.{32,}$/s, { message: 'must be at least 32 characters (or set ORCH_JWT_JWKS_URL)' })
   ORCH_JWT_SHARED_SECRET?: string;
 
   @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https'] })
