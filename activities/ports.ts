@@ -1,5 +1,6 @@
 /** What activities need from the outside world; the worker injects implementations (TypeORM, fetch). */
-import type { AttemptRequest, FinishJobRequest, JobError } from '../workflows/job-types';
+import type { AttemptRequest, EventType, FinishJobRequest, JobError, JobSpec, PermitDecision, WaitReason } from '../workflows/job-types';
+import type { ResilienceLimits } from '../workflows/policy';
 import type { HttpConnectorSpec, HttpResult } from './http-request';
 
 export interface ConnectorSnapshot {
@@ -20,11 +21,41 @@ export interface JobLedger {
   attemptSucceeded(request: AttemptRequest, result: HttpResult): Promise<void>;
   attemptFailed(request: AttemptRequest, error: JobError): Promise<void>;
   finishJob(request: FinishJobRequest): Promise<void>;
+  /** Shows the job as waiting (and records `job.waiting`) unless it already waits for that reason. */
+  markWaiting(job: JobSpec, reason: WaitReason, retryAfterMs: number): Promise<void>;
+  /** Records a connector-level event such as a breaker transition. */
+  recordConnectorEvent(tenantId: string, connectorId: string, type: EventType, data: Record<string, unknown>): Promise<void>;
+}
+
+export type BreakerTransition = 'opened' | 'half_opened' | 'closed';
+
+/** The fleet-wide breaker, rate limiter and leases (Redis); see src/resilience/resilience-store.ts. */
+export interface ResiliencePort {
+  acquire(
+    connectorId: string,
+    limits: ResilienceLimits,
+    token: string,
+    slotTtlMs: number,
+    pollMs: number,
+  ): Promise<{ decision: PermitDecision; transition?: BreakerTransition }>;
+  renew(connectorId: string, token: string, slotTtlMs: number): Promise<void>;
+  report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, failed: boolean): Promise<BreakerTransition | undefined>;
+}
+
+/** Counters the worker exports on /metrics. */
+export interface ActivityMetrics {
+  attempt(connectorId: string, outcome: 'succeeded' | 'failed'): void;
+  permitDenied(connectorId: string, reason: WaitReason): void;
+  breakerTransition(connectorId: string, transition: BreakerTransition): void;
 }
 
 export interface ActivityDependencies {
   ledger: JobLedger;
+  resilience: ResiliencePort;
+  metrics: ActivityMetrics;
   fetch: typeof fetch;
   /** Cap on a connector response body kept as a job result. */
   maxResponseBytes: number;
+  /** How long a held lease or probe outlives its last heartbeat (a dead worker's slots free themselves). */
+  slotTtlMs: number;
 }

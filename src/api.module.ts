@@ -10,6 +10,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.controller';
+import { PoliciesModule } from './policies/policies.module';
 import { RedisModule } from './redis/redis.module';
 
 /** The api process: control plane and exec plane over one set of services. */
@@ -26,6 +27,7 @@ export class ApiModule implements NestModule {
         AuthModule,
         HealthModule,
         MetricsModule,
+        PoliciesModule,
         ConnectorsModule,
         JobsModule,
         EventsModule,

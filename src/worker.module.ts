@@ -8,6 +8,8 @@ import { HealthModule } from './health/health.module';
 import { JobLedgerService } from './jobs/job-ledger.service';
 import { MetricsModule } from './metrics/metrics.controller';
 import { RedisModule } from './redis/redis.module';
+import { WorkerMetrics } from './metrics/worker-metrics';
+import { ResilienceModule } from './resilience/resilience.module';
 import { TemporalWorkerService } from './worker/temporal-worker.service';
 
 /** The worker process: Temporal workers plus a small health/metrics HTTP surface. */
@@ -23,8 +25,9 @@ export class WorkerModule {
         RedisModule,
         HealthModule,
         MetricsModule,
+        ResilienceModule,
       ],
-      providers: [EventsService, JobLedgerService, TemporalWorkerService],
+      providers: [EventsService, JobLedgerService, TemporalWorkerService, WorkerMetrics],
     };
   }
 }

@@ -3,15 +3,16 @@ import {
   CancellationScope,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { JobActivities } from '../activities';
 import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobError, JobOutcome, LostAttempt } from './job-types';
-import { isRetryable, retryDelayMs } from './policy';
+import { isRetryable, resilienceLimits, retryDelayMs } from './policy';
 
-/** Slack on top of the attempt timeout for the activity's own bookkeeping (DB writes). */
+/** Slack on top of the attempt timeout for the activity's own bookkeeping (DB and Redis writes). */
 const ATTEMPT_BOOKKEEPING_MS = 10_000;
 /** A worker that dies mid-call is noticed within this time, and the attempt is retried elsewhere. */
 const ATTEMPT_HEARTBEAT_MS = 5_000;
@@ -22,23 +23,40 @@ const bookkeeping = proxyActivities<JobActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
 });
 
+// One Redis round trip, recorded as a single marker: cheap enough to run before every attempt.
+const { acquirePermit } = proxyLocalActivities<JobActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3, initialInterval: '200ms' },
+});
+
 /**
- * One job: the attempt loop (SPEC §3). Each attempt is a single-try activity; the workflow owns the
- * retry decision so that later waits (breaker, limiter) need not consume attempts.
+ * One job: the attempt loop (SPEC §3). Before each attempt the workflow takes a permit (breaker,
+ * rate limit, concurrency lease); a denial is a durable wait that consumes no attempt. Each attempt
+ * is a single-try activity, and the workflow owns the retry decision.
  */
 export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobOutcome> {
+  const limits = resilienceLimits(policy);
   const deadline = workflowInfo().startTime.getTime() + policy.timeouts.totalMs;
   let attempt = 0;
+  let waitStreak = 0;
   let lostAttempt: LostAttempt | undefined;
 
   try {
     for (;;) {
-      attempt += 1;
       const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) return await finish('timed_out', attempt - 1, totalTimeoutError(policy.timeouts.totalMs));
+      if (remainingMs <= 0) return await finish('timed_out', attempt, totalTimeoutError(policy.timeouts.totalMs));
 
+      const permit = await acquirePermit({ job, limits, waitStreak });
+      if (!permit.granted) {
+        waitStreak += 1;
+        await sleep(Math.max(1, Math.min(permit.retryAfterMs, remainingMs)));
+        continue;
+      }
+      waitStreak = 0;
+
+      attempt += 1;
       const timeoutMs = Math.min(policy.timeouts.attemptMs, remainingMs);
-      const outcome = await runAttempt({ job, attempt, timeoutMs, lostAttempt });
+      const outcome = await runAttempt({ job, attempt, timeoutMs, limits, permit, lostAttempt });
       lostAttempt = undefined;
       if (outcome.ok) return { status: 'succeeded', attempts: attempt };
       if (outcome.lost) lostAttempt = { attempt, error: outcome.error };

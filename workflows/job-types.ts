@@ -1,10 +1,10 @@
 /** Types shared by the api, the worker and workflow code. Pure: type-only imports, no side effects. */
-import type { PolicyDocument } from './policy';
+import type { PolicyDocument, ResilienceLimits } from './policy';
 
 export type JobStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 
-export type WaitReason = 'circuit_open' | 'rate_limited' | 'concurrency_limited';
+export type WaitReason = 'circuit_open' | 'rate_limited' | 'concurrency_limited' | 'limiter_unavailable';
 
 export type EventType =
   | 'job.accepted'
@@ -66,10 +66,30 @@ export type AttemptOutcome =
   | { ok: true; httpStatus: number }
   | { ok: false; error: JobError; retryAfterMs?: number };
 
+/** A granted permit: the call may go ahead, holding these Redis slots until it reports. */
+export interface Permit {
+  token: string;
+  /** This call is a half-open probe: its outcome closes or re-opens the breaker. */
+  probe: boolean;
+}
+
+export type PermitDecision =
+  | ({ granted: true } & Permit)
+  | { granted: false; reason: WaitReason; retryAfterMs: number };
+
+export interface PermitRequest {
+  job: JobSpec;
+  limits: ResilienceLimits;
+  /** Consecutive denials so far; lengthens the polling interval for waits with no known end. */
+  waitStreak: number;
+}
+
 export interface AttemptRequest {
   job: JobSpec;
   attempt: number;
   timeoutMs: number;
+  limits: ResilienceLimits;
+  permit: Permit;
   lostAttempt?: LostAttempt;
 }
 

@@ -22,12 +22,30 @@ export interface CircuitBreakerPolicy {
   slowCallMs?: number;
 }
 
-export interface PolicyDocument {
-  retry: RetryPolicy;
-  timeouts: { attemptMs: number; totalMs: number };
+/** The fleet-wide limits enforced in Redis before every call (SPEC §3.4–3.6). */
+export interface ResilienceLimits {
   circuitBreaker: CircuitBreakerPolicy;
   rateLimit: { permitsPerSecond: number; burst: number } | null;
   concurrency: { maxInFlight: number } | null;
+  /**
+   * When Redis (breaker and limiter state) is unreachable: `fail_open` calls without limits,
+   * `fail_closed` waits (reason `limiter_unavailable`) until it is back or the total timeout ends.
+   */
+  onRedisUnavailable: 'fail_open' | 'fail_closed';
+}
+
+export interface PolicyDocument extends ResilienceLimits {
+  retry: RetryPolicy;
+  timeouts: { attemptMs: number; totalMs: number };
+}
+
+export function resilienceLimits(policy: PolicyDocument): ResilienceLimits {
+  return {
+    circuitBreaker: policy.circuitBreaker,
+    rateLimit: policy.rateLimit,
+    concurrency: policy.concurrency,
+    onRedisUnavailable: policy.onRedisUnavailable,
+  };
 }
 
 /** The default policy; CONNECTOR_MAX_RETRIES and CONNECTOR_RETRY_BASE_SECONDS fill the retry part. */
@@ -53,6 +71,7 @@ export function defaultPolicy(maxRetries: number, retryBaseSeconds: number): Pol
     },
     rateLimit: null,
     concurrency: null,
+    onRedisUnavailable: 'fail_open',
   };
 }
 

@@ -1,8 +1,10 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ConnectorList, ConnectorView, CreateConnectorDto } from './connector.dto';
+import { BreakerActionDto, ConnectorStateList, ConnectorStateView } from './connector-state.dto';
+import { ConnectorStateService } from './connector-state.service';
 import { ConnectorsService } from './connectors.service';
 
 @ApiTags('connectors')
@@ -11,7 +13,10 @@ import { ConnectorsService } from './connectors.service';
 @ApiProblemResponses(400, 401, 403)
 @Controller('connectors')
 export class ConnectorsController {
-  constructor(private readonly connectors: ConnectorsService) {}
+  constructor(
+    private readonly connectors: ConnectorsService,
+    private readonly state: ConnectorStateService,
+  ) {}
 
   @Post()
   @RequirePermission('control:write')
@@ -28,6 +33,34 @@ export class ConnectorsController {
   @ApiOkResponse({ type: ConnectorList })
   async list(@CurrentPrincipal() principal: Principal): Promise<ConnectorList> {
     return { items: (await this.connectors.list(principal.tenantId)).map(ConnectorView.of) };
+  }
+
+  // Declared before GET :id so that `state` is not taken for a connector id.
+  @Get('state')
+  @RequirePermission('control:read')
+  @ApiOperation({ summary: 'Breaker, limiter, leases, recent errors and backlog of every connector' })
+  @ApiOkResponse({ type: ConnectorStateList })
+  async states(@CurrentPrincipal() principal: Principal): Promise<ConnectorStateList> {
+    return { items: await this.state.all(principal.tenantId) };
+  }
+
+  @Get(':id/state')
+  @RequirePermission('control:read')
+  @ApiOperation({ summary: 'Breaker, limiter, leases, recent errors and backlog of one connector' })
+  @ApiOkResponse({ type: ConnectorStateView })
+  @ApiProblemResponses(404)
+  async oneState(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ConnectorStateView> {
+    return this.state.one(principal.tenantId, id);
+  }
+
+  @Post(':id/breaker')
+  @HttpCode(200)
+  @RequirePermission('control:operate')
+  @ApiOperation({ summary: 'Reset (close) or force open the circuit breaker' })
+  @ApiOkResponse({ type: ConnectorStateView })
+  @ApiProblemResponses(404, 503)
+  async breaker(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: BreakerActionDto): Promise<ConnectorStateView> {
+    return this.state.breaker(principal.tenantId, id, body.action, principal.subject);
   }
 
   @Get(':id')

@@ -1,6 +1,15 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
+import { PoliciesModule } from '../policies/policies.module';
+import { ResilienceModule } from '../resilience/resilience.module';
+import { ConnectorStateService } from './connector-state.service';
 import { ConnectorsController } from './connectors.controller';
 import { ConnectorsService } from './connectors.service';
 
-@Module({ controllers: [ConnectorsController], providers: [ConnectorsService], exports: [ConnectorsService] })
+@Module({
+  imports: [PoliciesModule, ResilienceModule, EventsModule],
+  controllers: [ConnectorsController],
+  providers: [ConnectorsService, ConnectorStateService],
+  exports: [ConnectorsService],
+})
 export class ConnectorsModule {}

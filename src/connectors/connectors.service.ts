@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { AppError } from '../common/app-error';
+import { PoliciesService } from '../policies/policies.service';
 import { ConnectorEntity } from './connector.entity';
 import { CreateConnectorDto } from './connector.dto';
 import { validateOperations } from './operation-spec';
@@ -11,7 +12,10 @@ const UNIQUE_VIOLATION = '23505';
 
 @Injectable()
 export class ConnectorsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly policies: PoliciesService,
+  ) {}
 
   private get repository() {
     return this.dataSource.getRepository(ConnectorEntity);
@@ -20,6 +24,11 @@ export class ConnectorsService {
   async create(tenantId: string, dto: CreateConnectorDto): Promise<ConnectorEntity> {
     const errors = validateOperations(dto.operations);
     if (errors.length > 0) throw AppError.validation(errors);
+    if (dto.policyId) {
+      await this.policies.find(tenantId, dto.policyId).catch(() => {
+        throw AppError.validation([{ field: 'policyId', message: 'names no policy of this tenant' }]);
+      });
+    }
     try {
       return await this.repository.save(
         this.repository.create({

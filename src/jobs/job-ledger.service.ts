@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { HttpResult } from '../../activities/http-request';
 import type { ConnectorSnapshot, JobLedger } from '../../activities/ports';
-import type { AttemptRequest, FinishJobRequest, JobError, JobStatus, LostAttempt } from '../../workflows/job-types';
+import type { AttemptRequest, EventType, FinishJobRequest, JobError, JobSpec, JobStatus, LostAttempt, WaitReason } from '../../workflows/job-types';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { EventsService } from '../events/events.service';
 import { workflowIdForJob } from './workflow-id';
@@ -71,6 +71,21 @@ export class JobLedgerService implements JobLedger {
         });
       }
     });
+  }
+
+  async markWaiting(job: JobSpec, reason: WaitReason, retryAfterMs: number): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const [, changed] = await manager.query(
+        `UPDATE jobs SET status = 'waiting', wait_reason = $3
+          WHERE id = $1 AND tenant_id = $2 AND ${NOT_TERMINAL} AND (status <> 'waiting' OR wait_reason IS DISTINCT FROM $3)`,
+        [job.jobId, job.tenantId, reason],
+      );
+      if (changed > 0) await this.events.append(manager, job.tenantId, job.jobId, 'job.waiting', { reason, retryAfterMs });
+    });
+  }
+
+  async recordConnectorEvent(tenantId: string, connectorId: string, type: EventType, data: Record<string, unknown>): Promise<void> {
+    await this.events.append(this.dataSource.manager, tenantId, null, type, { connectorId, ...data });
   }
 
   /** Records `attempt.failed` for an attempt that reported failure or was lost. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { PoliciesController } from './policies.controller';
 import { PoliciesService } from './policies.service';
 
-@Module({ providers: [PoliciesService], exports: [PoliciesService] })
+@Module({ controllers: [PoliciesController], providers: [PoliciesService], exports: [PoliciesService] })
 export class PoliciesModule {}

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
 import { defaultPolicy, PolicyDocument } from '../../workflows/policy';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
+import { PolicyDocumentDto } from './policy.dto';
 import { PolicyEntity, PolicyVersionEntity } from './policy.entity';
 
 export const DEFAULT_POLICY_NAME = 'default';
+const UNIQUE_VIOLATION = '23505';
 
 export interface PinnedPolicy {
   policyId: string;
@@ -21,16 +23,90 @@ export class PoliciesService {
     private readonly environment: Environment,
   ) {}
 
+  private get defaults(): PolicyDocument {
+    return defaultPolicy(this.environment.CONNECTOR_MAX_RETRIES, this.environment.CONNECTOR_RETRY_BASE_SECONDS);
+  }
+
+  /** A complete document: sections the request left out come from the default policy. */
+  private complete(dto: PolicyDocumentDto): PolicyDocument {
+    const defaults = this.defaults;
+    return {
+      retry: dto.retry ? { ...dto.retry } : defaults.retry,
+      timeouts: dto.timeouts ? { ...dto.timeouts } : defaults.timeouts,
+      circuitBreaker: dto.circuitBreaker ? { ...dto.circuitBreaker } : defaults.circuitBreaker,
+      rateLimit: dto.rateLimit ? { ...dto.rateLimit } : null,
+      concurrency: dto.concurrency ? { ...dto.concurrency } : null,
+      onRedisUnavailable: dto.onRedisUnavailable ?? defaults.onRedisUnavailable,
+    };
+  }
+
+  async create(tenantId: string, name: string, dto: PolicyDocumentDto): Promise<[PolicyEntity, PolicyVersionEntity]> {
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const policy = await manager.save(manager.create(PolicyEntity, { tenantId, name, latestVersion: 1 }));
+        const version = await manager.save(manager.create(PolicyVersionEntity, { policyId: policy.id, version: 1, document: this.complete(dto) }));
+        return [policy, version];
+      });
+    } catch (error) {
+      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw AppError.conflict('POLICY_NAME_TAKEN', `A policy named "${name}" already exists.`);
+      }
+      throw error;
+    }
+  }
+
+  /** Adds the next immutable version; jobs already started keep the version they pinned. */
+  addVersion(tenantId: string, policyId: string, dto: PolicyDocumentDto): Promise<[PolicyEntity, PolicyVersionEntity]> {
+    return this.dataSource.transaction(async (manager) => {
+      const [rows]: [{ latest_version: number }[]] = await manager.query(
+        'UPDATE policies SET latest_version = latest_version + 1 WHERE id = $1 AND tenant_id = $2 RETURNING latest_version',
+        [policyId, tenantId],
+      );
+      if (rows.length === 0) throw this.notFound(policyId);
+      const version = await manager.save(
+        manager.create(PolicyVersionEntity, { policyId, version: rows[0].latest_version, document: this.complete(dto) }),
+      );
+      return [await manager.findOneByOrFail(PolicyEntity, { id: policyId }), version];
+    });
+  }
+
+  async list(tenantId: string): Promise<[PolicyEntity, PolicyVersionEntity][]> {
+    const policies = await this.dataSource.getRepository(PolicyEntity).find({ where: { tenantId }, order: { name: 'ASC' } });
+    return Promise.all(policies.map(async (policy) => [policy, await this.version(policy, policy.latestVersion)] as [PolicyEntity, PolicyVersionEntity]));
+  }
+
+  async get(tenantId: string, policyId: string): Promise<[PolicyEntity, PolicyVersionEntity]> {
+    const policy = await this.find(tenantId, policyId);
+    return [policy, await this.version(policy, policy.latestVersion)];
+  }
+
+  async getVersion(tenantId: string, policyId: string, version: number): Promise<PolicyVersionEntity> {
+    const policy = await this.find(tenantId, policyId);
+    const found = await this.dataSource.getRepository(PolicyVersionEntity).findOneBy({ policyId: policy.id, version });
+    if (!found) throw AppError.notFound('POLICY_VERSION_NOT_FOUND', `Policy ${policyId} has no version ${version}.`);
+    return found;
+  }
+
   /** The latest version of a tenant's policy, or of its default policy when `policyId` is null. */
   async pinLatest(tenantId: string, policyId: string | null): Promise<PinnedPolicy> {
-    const policy = policyId
-      ? await this.dataSource.getRepository(PolicyEntity).findOneBy({ id: policyId, tenantId })
-      : await this.ensureDefault(tenantId);
-    if (!policy) throw AppError.notFound('POLICY_NOT_FOUND', `Policy ${policyId} does not exist.`);
-    const version = await this.dataSource
-      .getRepository(PolicyVersionEntity)
-      .findOneByOrFail({ policyId: policy.id, version: policy.latestVersion });
+    const policy = policyId ? await this.find(tenantId, policyId) : await this.ensureDefault(tenantId);
+    const version = await this.version(policy, policy.latestVersion);
     return { policyId: policy.id, version: version.version, document: version.document };
+  }
+
+  /** Throws POLICY_NOT_FOUND unless the tenant owns the policy. */
+  async find(tenantId: string, policyId: string): Promise<PolicyEntity> {
+    const policy = await this.dataSource.getRepository(PolicyEntity).findOneBy({ id: policyId, tenantId });
+    if (!policy) throw this.notFound(policyId);
+    return policy;
+  }
+
+  private version(policy: PolicyEntity, version: number): Promise<PolicyVersionEntity> {
+    return this.dataSource.getRepository(PolicyVersionEntity).findOneByOrFail({ policyId: policy.id, version });
+  }
+
+  private notFound(policyId: string) {
+    return AppError.notFound('POLICY_NOT_FOUND', `Policy ${policyId} does not exist.`);
   }
 
   /** Each tenant's `default` policy, created on first use from CONNECTOR_MAX_RETRIES / CONNECTOR_RETRY_BASE_SECONDS. */
@@ -49,8 +125,7 @@ export class PoliciesService {
         .execute();
       const id = inserted.identifiers[0]?.id as string | undefined;
       if (!id) return; // a concurrent request created it
-      const document = defaultPolicy(this.environment.CONNECTOR_MAX_RETRIES, this.environment.CONNECTOR_RETRY_BASE_SECONDS);
-      await manager.insert(PolicyVersionEntity, { policyId: id, version: 1, document });
+      await manager.insert(PolicyVersionEntity, { policyId: id, version: 1, document: this.defaults });
     });
     return repository.findOneByOrFail({ tenantId, name: DEFAULT_POLICY_NAME });
   }

@@ -8,7 +8,8 @@ export class RedisService implements OnApplicationShutdown {
   readonly client: Redis;
 
   constructor(@Inject(Environment) environment: Environment) {
-    this.client = new Redis(environment.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    // Bounded waits: breaker/limiter decisions must fail fast (and fall back per policy) when Redis is away.
+    this.client = new Redis(environment.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 2_000 });
     this.client.on('error', () => undefined); // surfaced through health checks and failing calls instead
   }
 

@@ -6,10 +6,14 @@ import { createActivities } from '../../activities';
 import { Environment } from '../config/environment';
 import { JobLedgerService } from '../jobs/job-ledger.service';
 import { ShutdownState } from '../health/shutdown-state';
+import { WorkerMetrics } from '../metrics/worker-metrics';
+import { ResilienceStore } from '../resilience/resilience-store';
 
 /** Built by `npm run build` (scripts/build-workflow-bundle.ts); workers never bundle at start-up. */
 export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle.js');
 const MAX_RESPONSE_BYTES = 256 * 1024;
+/** Leases and probes outlive their last heartbeat by this much, so a dead worker's slots free themselves. */
+const SLOT_TTL_MS = 10_000;
 
 /** Hosts one Temporal Worker per task queue this process serves, and owns their graceful shutdown. */
 @Injectable()
@@ -22,6 +26,8 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
   constructor(
     private readonly environment: Environment,
     private readonly ledger: JobLedgerService,
+    private readonly resilience: ResilienceStore,
+    private readonly metrics: WorkerMetrics,
     private readonly shutdownState: ShutdownState,
   ) {}
 
@@ -32,7 +38,14 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
   async onApplicationBootstrap() {
     if (!existsSync(WORKFLOW_BUNDLE_PATH)) throw new Error(`No workflow bundle at ${WORKFLOW_BUNDLE_PATH}: run \`npm run build\``);
     this.connection = await NativeConnection.connect({ address: this.environment.TEMPORAL_ADDRESS });
-    const activities = createActivities({ ledger: this.ledger, fetch: globalThis.fetch, maxResponseBytes: MAX_RESPONSE_BYTES });
+    const activities = createActivities({
+      ledger: this.ledger,
+      resilience: this.resilience,
+      metrics: this.metrics,
+      fetch: globalThis.fetch,
+      maxResponseBytes: MAX_RESPONSE_BYTES,
+      slotTtlMs: SLOT_TTL_MS,
+    });
     this.workers = await Promise.all(
       this.taskQueues.map((taskQueue) =>
         Worker.create({

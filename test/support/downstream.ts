@@ -16,6 +16,9 @@ export class Downstream {
   private readonly routes = new Map<string, Responder>();
   private server?: Server;
   port = 0;
+  /** Requests open right now, and the most ever open at once (connection close counts as the end). */
+  inFlight = 0;
+  maxInFlight = 0;
 
   /** Responds to `path` (exact, without query); `index` counts calls to that path from 0. */
   on(path: string, responder: Responder): this {
@@ -33,6 +36,9 @@ export class Downstream {
 
   async start(): Promise<this> {
     this.server = createServer((request, response) => {
+      this.inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      response.once('close', () => (this.inFlight -= 1));
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {

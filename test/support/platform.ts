@@ -92,6 +92,17 @@ export class TestPlatform {
     return reply.body as { id: string; name: string };
   }
 
+  /** Creates a policy; sections not given take the defaults. Returns its body. */
+  async createPolicy(document: Record<string, unknown>) {
+    const reply = await http('POST', `${this.control}/policies`, { json: { name: uniqueName('p').replace('_', '-'), ...document } });
+    if (reply.status !== 201) throw new Error(`policy not created: ${reply.status} ${JSON.stringify(reply.body)}`);
+    return reply.body as { id: string; latestVersion: number };
+  }
+
+  async events(query: string) {
+    return (await http('GET', `${this.exec}/events?limit=500&${query}`)).body.items as { id: string; type: string; jobId: string | null; data: Record<string, unknown> }[];
+  }
+
   async execute(body: Record<string, unknown>, headers: Record<string, string> = {}) {
     return http('POST', `${this.exec}/execute`, { json: body, headers });
   }

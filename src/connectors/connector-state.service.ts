@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { resilienceLimits } from '../../workflows/policy';
+import { AppError } from '../common/app-error';
+import { EventsService } from '../events/events.service';
+import { PoliciesService } from '../policies/policies.service';
+import { ResilienceStore } from '../resilience/resilience-store';
+import { ConnectorEntity } from './connector.entity';
+import { ConnectorStateView } from './connector-state.dto';
+import { ConnectorsService } from './connectors.service';
+
+const RECENT_ERRORS = 5;
+
+/** What operators see and steer per connector: breaker, limiter, leases, errors, backlog. */
+@Injectable()
+export class ConnectorStateService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly connectors: ConnectorsService,
+    private readonly policies: PoliciesService,
+    private readonly resilience: ResilienceStore,
+    private readonly events: EventsService,
+  ) {}
+
+  async all(tenantId: string): Promise<ConnectorStateView[]> {
+    return Promise.all((await this.connectors.list(tenantId)).map((connector) => this.state(connector)));
+  }
+
+  async one(tenantId: string, idOrName: string): Promise<ConnectorStateView> {
+    return this.state(await this.connectors.get(tenantId, idOrName));
+  }
+
+  /** Operator override of the breaker; the transition is recorded as an event like any other. */
+  async breaker(tenantId: string, idOrName: string, action: 'reset' | 'open', by: string): Promise<ConnectorStateView> {
+    const connector = await this.connectors.get(tenantId, idOrName);
+    const pinned = await this.policies.pinLatest(tenantId, connector.policyId);
+    const transition = await this.redis(() => this.resilience.force(connector.id, action, pinned.document.circuitBreaker.openMs));
+    if (transition) {
+      await this.events.append(this.dataSource.manager, tenantId, null, transition === 'opened' ? 'breaker.opened' : 'breaker.closed', {
+        connectorId: connector.id,
+        manual: true,
+        by,
+      });
+    }
+    return this.state(connector);
+  }
+
+  private async state(connector: ConnectorEntity): Promise<ConnectorStateView> {
+    const pinned = await this.policies.pinLatest(connector.tenantId, connector.policyId);
+    const [snapshot, recentErrors, backlog] = await Promise.all([
+      this.resilience.snapshot(connector.id, resilienceLimits(pinned.document)).catch(() => undefined),
+      this.recentErrors(connector),
+      this.backlog(connector),
+    ]);
+    return {
+      connectorId: connector.id,
+      name: connector.name,
+      policy: { id: pinned.policyId, version: pinned.version },
+      breaker: snapshot?.breaker ?? { state: 'unknown', openUntil: null, windowCalls: 0, windowFailures: 0, probesInFlight: 0 },
+      rateLimit: snapshot?.rateLimit ?? null,
+      concurrency: snapshot?.concurrency ?? null,
+      recentErrors,
+      backlog,
+      ...(snapshot ? {} : { unavailable: 'Breaker and limiter state (Redis) could not be read.' }),
+    };
+  }
+
+  private async recentErrors(connector: ConnectorEntity) {
+    const rows: { job_id: string; data: { attempt: number; error: Record<string, unknown> }; created_at: Date }[] = await this.dataSource.query(
+      `SELECT e.job_id, e.data, e.created_at FROM events e JOIN jobs j ON j.id = e.job_id
+        WHERE j.tenant_id = $1 AND j.connector_id = $2 AND e.type = 'attempt.failed'
+        ORDER BY e.id DESC LIMIT ${RECENT_ERRORS}`,
+      [connector.tenantId, connector.id],
+    );
+    return rows.map((row) => ({ jobId: row.job_id, attempt: row.data.attempt, error: row.data.error, at: row.created_at.toISOString() }));
+  }
+
+  private async backlog(connector: ConnectorEntity): Promise<Record<string, number>> {
+    const rows: { status: string; n: number }[] = await this.dataSource.query(
+      `SELECT status, count(*)::int AS n FROM jobs
+        WHERE tenant_id = $1 AND connector_id = $2 AND status IN ('queued', 'running', 'waiting') GROUP BY status`,
+      [connector.tenantId, connector.id],
+    );
+    return Object.fromEntries(['queued', 'running', 'waiting'].map((status) => [status, rows.find((row) => row.status === status)?.n ?? 0]));
+  }
+
+  private async redis<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch {
+      throw AppError.unavailable('BREAKER_STATE_UNAVAILABLE', 'Breaker state (Redis) is unreachable; retry later.');
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import type Redis from 'ioredis';
+import type { BreakerTransition, ResiliencePort } from '../../activities/ports';
+import type { PermitDecision, WaitReason } from '../../workflows/job-types';
+import type { ResilienceLimits } from '../../workflows/policy';
+import { ACQUIRE, FORCE, RENEW, REPORT, SNAPSHOT } from './resilience.scripts';
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/**
+ * A rate window a little longer than one second: the downstream never sees more than
+ * permitsPerSecond + burst calls in any second even when network jitter bunches arrivals.
+ */
+export const RATE_WINDOW_MS = 1_050;
+
+export interface AcquireResult {
+  decision: PermitDecision;
+  transition?: BreakerTransition;
+}
+
+export interface ConnectorSnapshot {
+  breaker: { state: BreakerState; openUntil: string | null; windowCalls: number; windowFailures: number; probesInFlight: number };
+  rateLimit: { permitsPerSecond: number; burst: number; usedInWindow: number; available: number } | null;
+  concurrency: { maxInFlight: number; inFlight: number } | null;
+}
+
+function keys(connectorId: string): string[] {
+  const tag = `orch:connector:{${connectorId}}`;
+  return [`${tag}:breaker`, `${tag}:window`, `${tag}:probes`, `${tag}:rate`, `${tag}:leases`];
+}
+
+/** The commands `defineCommand` adds for our scripts. */
+interface ScriptedRedis {
+  orchAcquire(...args: (string | number)[]): Promise<[number, string, number, string, number]>;
+  orchRenew(...args: (string | number)[]): Promise<number>;
+  orchReport(...args: (string | number)[]): Promise<string>;
+  orchForce(...args: (string | number)[]): Promise<string>;
+  orchSnapshot(...args: (string | number)[]): Promise<[string, number, number, number, number, number, number, number]>;
+}
+
+/** The shared circuit breaker, rate limiter and concurrency leases of every connector. */
+export class ResilienceStore implements ResiliencePort {
+  private readonly redis: ScriptedRedis;
+
+  constructor(client: Redis) {
+    const scripts = { orchAcquire: ACQUIRE, orchRenew: RENEW, orchReport: REPORT, orchForce: FORCE, orchSnapshot: SNAPSHOT };
+    for (const [name, lua] of Object.entries(scripts)) {
+      if (!(name in client)) client.defineCommand(name, { numberOfKeys: 5, lua });
+    }
+    this.redis = client as unknown as ScriptedRedis;
+  }
+
+  async acquire(connectorId: string, limits: ResilienceLimits, token: string, slotTtlMs: number, pollMs: number): Promise<AcquireResult> {
+    const breaker = limits.circuitBreaker;
+    const [granted, reason, retryAfterMs, transition, probe] = await this.redis.orchAcquire(
+      ...keys(connectorId),
+      breaker.enabled ? 1 : 0,
+      breaker.halfOpenMaxCalls,
+      limits.rateLimit ? limits.rateLimit.permitsPerSecond + limits.rateLimit.burst : 0,
+      RATE_WINDOW_MS,
+      limits.concurrency?.maxInFlight ?? 0,
+      slotTtlMs,
+      token,
+      pollMs,
+    );
+    const decision: PermitDecision = granted
+      ? { granted: true, token, probe: probe === 1 }
+      : { granted: false, reason: reason as WaitReason, retryAfterMs: Number(retryAfterMs) };
+    return { decision, transition: (transition || undefined) as BreakerTransition | undefined };
+  }
+
+  async renew(connectorId: string, token: string, slotTtlMs: number): Promise<void> {
+    await this.redis.orchRenew(...keys(connectorId), token, slotTtlMs);
+  }
+
+  /** Frees the call's slots and feeds the breaker; returns the transition it caused, if any. */
+  async report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, failed: boolean): Promise<BreakerTransition | undefined> {
+    const breaker = limits.circuitBreaker;
+    const transition = await this.redis.orchReport(
+      ...keys(connectorId),
+      breaker.enabled ? 1 : 0,
+      failed ? 'failure' : 'success',
+      token,
+      probe ? 1 : 0,
+      breaker.windowMs,
+      breaker.minimumCalls,
+      breaker.failureRateThreshold,
+      breaker.openMs,
+    );
+    return (transition || undefined) as BreakerTransition | undefined;
+  }
+
+  /** Operator override: `reset` closes and clears the window, `open` opens for `openMs`. */
+  async force(connectorId: string, action: 'reset' | 'open', openMs: number): Promise<BreakerTransition | undefined> {
+    return ((await this.redis.orchForce(...keys(connectorId), action, openMs)) || undefined) as BreakerTransition | undefined;
+  }
+
+  async snapshot(connectorId: string, limits: ResilienceLimits): Promise<ConnectorSnapshot> {
+    const [state, openUntil, calls, failures, rateUsed, leases, probes] = await this.redis.orchSnapshot(
+      ...keys(connectorId),
+      limits.circuitBreaker.windowMs,
+      RATE_WINDOW_MS,
+    );
+    const rate = limits.rateLimit;
+    return {
+      breaker: {
+        state: state as BreakerState,
+        openUntil: Number(openUntil) > 0 && state === 'open' ? new Date(Number(openUntil)).toISOString() : null,
+        windowCalls: Number(calls),
+        windowFailures: Number(failures),
+        probesInFlight: Number(probes),
+      },
+      rateLimit: rate
+        ? { ...rate, usedInWindow: Number(rateUsed), available: Math.max(0, rate.permitsPerSecond + rate.burst - Number(rateUsed)) }
+        : null,
+      concurrency: limits.concurrency ? { maxInFlight: limits.concurrency.maxInFlight, inFlight: Number(leases) } : null,
+    };
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Lua scripts that make every breaker/limiter decision atomic in one Redis round trip, on Redis
+ * server time (no clock skew between workers). Keys of one connector share a hash tag, so they
+ * live in one Cluster slot. KEYS: 1 breaker state (hash), 2 failure window (hash of
+ * `<bucket>:c|f` counters), 3 half-open probes (zset token→expiry), 4 rate log (zset token→time),
+ * 5 concurrency leases (zset token→expiry).
+ */
+
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+const OPEN = `local function open_breaker(open_ms)
+  redis.call('HSET', KEYS[1], 'state', 'open', 'opened_at', now, 'open_until', now + open_ms)
+  redis.call('DEL', KEYS[2], KEYS[3])
+end`;
+
+/**
+ * ARGV: 1 breaker enabled (1/0), 2 halfOpenMaxCalls, 3 rate permits per window (0 = none),
+ * 4 rate window ms, 5 maxInFlight (0 = none), 6 slot ttl ms, 7 token, 8 poll ms.
+ * Returns {granted 1/0, reason, retryAfterMs, transition, probe 1/0}. Nothing is taken unless all pass.
+ */
+export const ACQUIRE = `${NOW}
+local transition = ''
+local probe = 0
+local poll = tonumber(ARGV[8])
+if ARGV[1] == '1' then
+  local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
+  if state == 'open' then
+    local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
+    if now < open_until then return {0, 'circuit_open', open_until - now, '', 0} end
+    redis.call('HSET', KEYS[1], 'state', 'half_open', 'half_opened_at', now)
+    redis.call('DEL', KEYS[3])
+    state = 'half_open'
+    transition = 'half_opened'
+  end
+  if state == 'half_open' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+    if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[2]) then return {0, 'circuit_open', poll, transition, 0} end
+    probe = 1
+  end
+end
+local rate, window = tonumber(ARGV[3]), tonumber(ARGV[4])
+if rate > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[4]) >= rate then
+    local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+    return {0, 'rate_limited', math.max(1, tonumber(oldest[2]) + window - now + 1), transition, 0}
+  end
+end
+local max_in_flight, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+if max_in_flight > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+  if redis.call('ZCARD', KEYS[5]) >= max_in_flight then return {0, 'concurrency_limited', poll, transition, 0} end
+end
+if rate > 0 then
+  redis.call('ZADD', KEYS[4], now, ARGV[7])
+  redis.call('PEXPIRE', KEYS[4], window * 2)
+end
+if max_in_flight > 0 then
+  redis.call('ZADD', KEYS[5], now + ttl, ARGV[7])
+  redis.call('PEXPIRE', KEYS[5], ttl * 2)
+end
+if probe == 1 then redis.call('ZADD', KEYS[3], now + ttl, ARGV[7]) end
+return {1, '', 0, transition, probe}`;
+
+/** Extends a held lease/probe (heartbeat). ARGV: 1 token, 2 ttl ms. */
+export const RENEW = `${NOW}
+redis.call('ZADD', KEYS[5], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZADD', KEYS[3], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+return 1`;
+
+/**
+ * Reports a call's outcome and frees its slots. ARGV: 1 breaker enabled, 2 'success'|'failure',
+ * 3 token, 4 probe (1/0), 5 windowMs, 6 minimumCalls, 7 failureRateThreshold, 8 openMs.
+ * Returns the breaker transition it caused ('opened', 'closed' or '').
+ */
+export const REPORT = `${NOW}
+${OPEN}
+redis.call('ZREM', KEYS[5], ARGV[3])
+if ARGV[1] ~= '1' then return '' end
+local was_probe = redis.call('ZREM', KEYS[3], ARGV[3]) == 1 or ARGV[4] == '1'
+local failed = ARGV[2] == 'failure'
+local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
+if state == 'half_open' then
+  if not was_probe then return '' end
+  if failed then open_breaker(tonumber(ARGV[8])) return 'opened' end
+  redis.call('HSET', KEYS[1], 'state', 'closed', 'closed_at', now)
+  redis.call('DEL', KEYS[2], KEYS[3])
+  return 'closed'
+end
+if state == 'open' then return '' end
+local window = tonumber(ARGV[5])
+local bucket_ms = math.max(1, math.floor(window / 10))
+local bucket = math.floor(now / bucket_ms)
+redis.call('HINCRBY', KEYS[2], bucket .. ':c', 1)
+if failed then redis.call('HINCRBY', KEYS[2], bucket .. ':f', 1) end
+redis.call('PEXPIRE', KEYS[2], window * 2)
+if not failed then return '' end
+local oldest = math.floor((now - window) / bucket_ms)
+local calls, failures = 0, 0
+local fields = redis.call('HGETALL', KEYS[2])
+for i = 1, #fields, 2 do
+  local b, kind = string.match(fields[i], '^(%d+):(%a)$')
+  if tonumber(b) <= oldest then redis.call('HDEL', KEYS[2], fields[i])
+  elseif kind == 'c' then calls = calls + tonumber(fields[i + 1])
+  else failures = failures + tonumber(fields[i + 1]) end
+end
+if calls >= tonumber(ARGV[6]) and failures / calls >= tonumber(ARGV[7]) then
+  open_breaker(tonumber(ARGV[8]))
+  return 'opened'
+end
+return ''`;
+
+/**
+ * Operator actions. ARGV: 1 'reset'|'open', 2 openMs. Returns the transition ('closed'/'opened')
+ * or '' when the breaker already was in that state.
+ */
+export const FORCE = `${NOW}
+${OPEN}
+local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
+if ARGV[1] == 'reset' then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+  if state == 'closed' then return '' end
+  return 'closed'
+end
+open_breaker(tonumber(ARGV[2]))
+if state == 'open' then return '' end
+return 'opened'`;
+
+/**
+ * A consistent snapshot. ARGV: 1 windowMs, 2 rate window ms.
+ * Returns {state, open_until, calls, failures, rate calls in window, leases held, probes held, now}.
+ */
+export const SNAPSHOT = `${NOW}
+local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
+local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
+if state == 'open' and now >= open_until then state = 'half_open' end
+local window = tonumber(ARGV[1])
+local bucket_ms = math.max(1, math.floor(window / 10))
+local oldest = math.floor((now - window) / bucket_ms)
+local calls, failures = 0, 0
+local fields = redis.call('HGETALL', KEYS[2])
+for i = 1, #fields, 2 do
+  local b, kind = string.match(fields[i], '^(%d+):(%a)$')
+  if tonumber(b) > oldest then
+    if kind == 'c' then calls = calls + tonumber(fields[i + 1]) else failures = failures + tonumber(fields[i + 1]) end
+  end
+end
+local rate = redis.call('ZCOUNT', KEYS[4], now - tonumber(ARGV[2]), '+inf')
+local leases = redis.call('ZCOUNT', KEYS[5], now, '+inf')
+local probes = redis.call('ZCOUNT', KEYS[3], now, '+inf')
+return {state, open_until, calls, failures, rate, leases, probes, now}`;
