@@ -13,11 +13,13 @@ export interface ConnectorSnapshot {
 
 /** The job projection and event log, written as attempts progress. */
 export interface JobLedger {
+  /** The job's connector as it is now, or null when it was deleted. */
+  connector(job: JobSpec): Promise<ConnectorSnapshot | null>;
   /**
-   * Marks the job running (creating its record if the api died before committing it), records
-   * `job.started` on the first attempt and `attempt.started`; returns the connector, if it still exists.
+   * Marks the job running (creating its record if the api died before committing it), and records
+   * `job.started` on the first attempt and `attempt.started`.
    */
-  startAttempt(request: AttemptRequest): Promise<ConnectorSnapshot | null>;
+  startAttempt(request: AttemptRequest): Promise<void>;
   attemptSucceeded(request: AttemptRequest, result: HttpResult): Promise<void>;
   attemptFailed(request: AttemptRequest, error: JobError): Promise<void>;
   finishJob(request: FinishJobRequest): Promise<void>;

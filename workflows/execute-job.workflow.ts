@@ -3,7 +3,6 @@ import {
   CancellationScope,
   isCancellation,
   proxyActivities,
-  proxyLocalActivities,
   sleep,
   TimeoutFailure,
   workflowInfo,
@@ -23,16 +22,11 @@ const bookkeeping = proxyActivities<JobActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s', backoffCoefficient: 2 },
 });
 
-// One Redis round trip, recorded as a single marker: cheap enough to run before every attempt.
-const { acquirePermit } = proxyLocalActivities<JobActivities>({
-  startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 3, initialInterval: '200ms' },
-});
-
 /**
- * One job: the attempt loop (SPEC §3). Before each attempt the workflow takes a permit (breaker,
- * rate limit, concurrency lease); a denial is a durable wait that consumes no attempt. Each attempt
- * is a single-try activity, and the workflow owns the retry decision.
+ * One job: the attempt loop (SPEC §3). Each attempt is a single-try activity that first takes a
+ * permit (breaker, rate limit, concurrency lease) right before calling; without one it reports
+ * `waiting` and the workflow sleeps on a durable timer without using an attempt. The workflow owns
+ * every retry decision.
  */
 export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobOutcome> {
   const limits = resilienceLimits(policy);
@@ -46,19 +40,17 @@ export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobO
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) return await finish('timed_out', attempt, totalTimeoutError(policy.timeouts.totalMs));
 
-      const permit = await acquirePermit({ job, limits, waitStreak });
-      if (!permit.granted) {
+      const timeoutMs = Math.min(policy.timeouts.attemptMs, remainingMs);
+      const outcome = await runAttempt({ job, attempt: attempt + 1, timeoutMs, limits, waitStreak, lostAttempt });
+      if (outcome.kind === 'waiting') {
         waitStreak += 1;
-        await sleep(Math.max(1, Math.min(permit.retryAfterMs, remainingMs)));
+        await sleep(Math.max(1, Math.min(outcome.retryAfterMs, remainingMs)));
         continue;
       }
       waitStreak = 0;
-
       attempt += 1;
-      const timeoutMs = Math.min(policy.timeouts.attemptMs, remainingMs);
-      const outcome = await runAttempt({ job, attempt, timeoutMs, limits, permit, lostAttempt });
       lostAttempt = undefined;
-      if (outcome.ok) return { status: 'succeeded', attempts: attempt };
+      if (outcome.kind === 'succeeded') return { status: 'succeeded', attempts: attempt };
       if (outcome.lost) lostAttempt = { attempt, error: outcome.error };
 
       if (!isRetryable(policy.retry, outcome.error)) return await finish('failed', attempt, { ...outcome.error, retryable: false });
@@ -83,7 +75,7 @@ export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobO
   }
 }
 
-async function runAttempt(request: AttemptRequest): Promise<AttemptOutcome & { lost?: true }> {
+async function runAttempt(request: AttemptRequest): Promise<AttemptOutcome> {
   const { runAttempt: callConnector } = proxyActivities<JobActivities>({
     startToCloseTimeout: request.timeoutMs + ATTEMPT_BOOKKEEPING_MS,
     heartbeatTimeout: ATTEMPT_HEARTBEAT_MS,
@@ -97,7 +89,7 @@ async function runAttempt(request: AttemptRequest): Promise<AttemptOutcome & { l
     // The attempt never reported: its worker died or it overran. Retryable, recorded by the next one.
     const timedOut = error.cause instanceof TimeoutFailure;
     return {
-      ok: false,
+      kind: 'failed',
       lost: true,
       error: {
         type: timedOut ? 'AttemptTimeout' : 'InternalError',

@@ -61,11 +61,6 @@ export interface LostAttempt {
   error: JobError;
 }
 
-/** What one attempt activity reports back; the workflow decides what happens next. */
-export type AttemptOutcome =
-  | { ok: true; httpStatus: number }
-  | { ok: false; error: JobError; retryAfterMs?: number };
-
 /** A granted permit: the call may go ahead, holding these Redis slots until it reports. */
 export interface Permit {
   token: string;
@@ -77,19 +72,23 @@ export type PermitDecision =
   | ({ granted: true } & Permit)
   | { granted: false; reason: WaitReason; retryAfterMs: number };
 
-export interface PermitRequest {
-  job: JobSpec;
-  limits: ResilienceLimits;
-  /** Consecutive denials so far; lengthens the polling interval for waits with no known end. */
-  waitStreak: number;
-}
+/**
+ * What one attempt activity reports back; the workflow decides what happens next. `waiting`: no
+ * permit (breaker open, rate or concurrency limit, Redis away), no call made, no attempt used.
+ */
+export type AttemptOutcome =
+  | { kind: 'succeeded'; httpStatus: number }
+  | { kind: 'failed'; error: JobError; retryAfterMs?: number; lost?: true }
+  | { kind: 'waiting'; reason: WaitReason; retryAfterMs: number };
 
 export interface AttemptRequest {
   job: JobSpec;
+  /** The attempt number this call will have if a permit is granted. */
   attempt: number;
   timeoutMs: number;
   limits: ResilienceLimits;
-  permit: Permit;
+  /** Consecutive waits so far; lengthens the polling interval for waits with no known end. */
+  waitStreak: number;
   lostAttempt?: LostAttempt;
 }
 

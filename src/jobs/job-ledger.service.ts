@@ -22,7 +22,11 @@ export class JobLedgerService implements JobLedger {
     private readonly events: EventsService,
   ) {}
 
-  startAttempt({ job, attempt, lostAttempt }: AttemptRequest): Promise<ConnectorSnapshot | null> {
+  connector(job: JobSpec): Promise<ConnectorSnapshot | null> {
+    return this.dataSource.getRepository(ConnectorEntity).findOneBy({ id: job.connectorId, tenantId: job.tenantId });
+  }
+
+  startAttempt({ job, attempt, lostAttempt }: AttemptRequest): Promise<void> {
     const { info } = Context.current();
     return this.dataSource.transaction(async (manager) => {
       // The api inserts the row in the transaction that starts the workflow; this upsert waits for
@@ -44,7 +48,6 @@ export class JobLedgerService implements JobLedger {
       await this.recordFailedAttempt(manager, job, lostAttempt);
       if (attempt === 1) await this.events.append(manager, job.tenantId, job.jobId, 'job.started');
       await this.events.append(manager, job.tenantId, job.jobId, 'attempt.started', { attempt });
-      return manager.findOne(ConnectorEntity, { where: { id: job.connectorId, tenantId: job.tenantId } });
     });
   }
 

@@ -7,10 +7,11 @@ import { ACQUIRE, FORCE, RENEW, REPORT, SNAPSHOT } from './resilience.scripts';
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 /**
- * A rate window a little longer than one second: the downstream never sees more than
- * permitsPerSecond + burst calls in any second even when network jitter bunches arrivals.
+ * The rate limit is a sliding log: at most permitsPerSecond + burst grants in any window of this
+ * length. The window is a little longer than a second so that scheduling and network jitter
+ * (which can bunch arrivals) still never let the downstream see more in any one second.
  */
-export const RATE_WINDOW_MS = 1_050;
+export const RATE_WINDOW_MS = 1_100;
 
 export interface AcquireResult {
   decision: PermitDecision;

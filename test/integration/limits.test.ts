@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { Downstream, json } from '../support/downstream';
+import { http, TestPlatform } from '../support/platform';
+import { freePort } from '../support/processes';
+
+const FAST_RETRY = { maxAttempts: 3, initialIntervalMs: 100, backoffCoefficient: 1, maxIntervalMs: 100, jitter: 0, nonRetryable: [], respectRetryAfter: true };
+
+/** The most calls that arrived within any window of `windowMs`. */
+function peakPerWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  for (let start = 0, end = 0; end < sorted.length; end++) {
+    while (sorted[end] - sorted[start] >= windowMs) start++;
+    peak = Math.max(peak, end - start + 1);
+  }
+  return peak;
+}
+
+describe('fleet-wide limits, Retry-After and policy pinning', () => {
+  const downstream = new Downstream();
+  const platform = new TestPlatform();
+
+  before(async () => {
+    await downstream.start();
+    await platform.start({ workers: 2 });
+  });
+  after(async () => {
+    await platform.stop();
+    await downstream.stop();
+  });
+
+  test('permitsPerSecond 5 (burst 1) with 40 jobs queued: never more than 6 calls in any second', async () => {
+    downstream.on('/rate', (_call, response) => json(response, 200, {}));
+    const policy = await platform.createPolicy({ rateLimit: { permitsPerSecond: 5, burst: 1 } });
+    const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/rate' } }, { policyId: policy.id });
+    const jobs = await Promise.all(Array.from({ length: 40 }, (_, i) => platform.execute({ connector: connector.name, operation: 'call', input: { i } })));
+    for (const job of jobs) assert.equal((await platform.waitForJob(job.body.id, 120_000)).status, 'succeeded');
+    const times = downstream.callsTo('/rate').map((call) => call.at);
+    assert.equal(times.length, 40);
+    const t0 = Math.min(...times);
+    assert.ok(peakPerWindow(times, 1000) <= 6, `peak ${peakPerWindow(times, 1000)} calls in one second: ${[...times].sort((a, b) => a - b).map((t) => t - t0).join(' ')}`);
+    const waited = await platform.events('type=job.waiting');
+    assert.ok(waited.some((event) => event.data.reason === 'rate_limited'));
+  });
+
+  test('maxInFlight 2: never 3 concurrent calls, also when a worker dies mid-call', async () => {
+    downstream.maxInFlight = 0;
+    downstream.on('/slow', async (_call, response) => {
+      await delay(400);
+      json(response, 200, {});
+    });
+    const policy = await platform.createPolicy({ concurrency: { maxInFlight: 2 }, retry: FAST_RETRY });
+    const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/slow' } }, { policyId: policy.id });
+    const jobs = await Promise.all(Array.from({ length: 8 }, (_, i) => platform.execute({ connector: connector.name, operation: 'call', input: { i } })));
+    while (downstream.inFlight === 0) await delay(20);
+    await platform.workers[0].stop('SIGKILL'); // it may hold a lease: the lease must expire on its own
+    for (const job of jobs) assert.equal((await platform.waitForJob(job.body.id, 120_000)).status, 'succeeded');
+    assert.ok(downstream.maxInFlight <= 2, `saw ${downstream.maxInFlight} concurrent calls`);
+    assert.equal(downstream.maxInFlight, 2, 'the limit was reached, so the test exercised it');
+    await platform.startWorker();
+  });
+
+  test('429 with Retry-After: 2 → the next attempt comes no sooner than 2 s later', async () => {
+    downstream.on('/busy', (_call, response, index) => (index === 0 ? json(response, 429, {}, { 'retry-after': '2' }) : json(response, 200, {})));
+    const policy = await platform.createPolicy({ retry: FAST_RETRY });
+    const connector = await platform.createConnector(downstream.url, { call: { method: 'GET', path: '/busy' } }, { policyId: policy.id });
+    const job = await platform.waitForJob((await platform.execute({ connector: connector.name, operation: 'call' })).body.id);
+    assert.equal(job.status, 'succeeded');
+    const [first, second] = downstream.callsTo('/busy');
+    assert.ok(second.at - first.at >= 2000, `retried after ${second.at - first.at} ms`);
+  });
+
+  test('a new policy version affects only jobs started after it', async () => {
+    downstream.on('/pinned', (_call, response, index) => (index < 2 ? json(response, 500, {}) : json(response, 200, {})));
+    downstream.on('/later', (_call, response) => json(response, 500, {}));
+    const policy = await platform.createPolicy({ retry: { ...FAST_RETRY, initialIntervalMs: 1000, maxIntervalMs: 1000 } });
+    const connector = await platform.createConnector(
+      downstream.url,
+      { early: { method: 'GET', path: '/pinned' }, late: { method: 'GET', path: '/later' } },
+      { policyId: policy.id },
+    );
+    const early = await platform.execute({ connector: connector.name, operation: 'early' });
+    while (downstream.callsTo('/pinned').length === 0) await delay(20);
+    const v2 = await http('POST', `${platform.control}/policies/${policy.id}/versions`, { json: { retry: { ...FAST_RETRY, maxAttempts: 1 } } });
+    assert.equal(v2.status, 201);
+    assert.equal(v2.body.latestVersion, 2);
+    const late = await platform.execute({ connector: connector.name, operation: 'late' });
+
+    const [earlyJob, lateJob] = [await platform.waitForJob(early.body.id), await platform.waitForJob(late.body.id)];
+    assert.deepEqual([earlyJob.policy.version, earlyJob.status, earlyJob.attempts], [1, 'succeeded', 3]);
+    assert.deepEqual([lateJob.policy.version, lateJob.status, lateJob.attempts], [2, 'failed', 1]);
+  });
+
+  describe('when Redis is unreachable from the worker', () => {
+    let deadRedis = '';
+    before(async () => {
+      deadRedis = `redis://127.0.0.1:${await freePort()}`;
+      for (const worker of platform.workers) await worker.stop('SIGKILL');
+      await platform.startWorker({ REDIS_URL: deadRedis });
+    });
+
+    test('fail_open policies call without limits; fail_closed policies wait and make no call', async () => {
+      downstream.on('/open', (_call, response) => json(response, 200, {}));
+      downstream.on('/closed', (_call, response) => json(response, 200, {}));
+      const failOpen = await platform.createPolicy({ onRedisUnavailable: 'fail_open' });
+      const failClosed = await platform.createPolicy({ onRedisUnavailable: 'fail_closed', timeouts: { attemptMs: 1000, totalMs: 4000 } });
+      const open = await platform.createConnector(downstream.url, { call: { method: 'GET', path: '/open' } }, { policyId: failOpen.id });
+      const closed = await platform.createConnector(downstream.url, { call: { method: 'GET', path: '/closed' } }, { policyId: failClosed.id });
+
+      const openJob = await platform.execute({ connector: open.name, operation: 'call' });
+      const closedJob = await platform.execute({ connector: closed.name, operation: 'call' });
+      assert.equal((await platform.waitForJob(openJob.body.id)).status, 'succeeded');
+      await delay(1500);
+      const waiting = await http('GET', `${platform.exec}/jobs/${closedJob.body.id}`);
+      assert.deepEqual([waiting.body.status, waiting.body.waitReason], ['waiting', 'limiter_unavailable']);
+      const final = await platform.waitForJob(closedJob.body.id);
+      assert.equal(final.status, 'timed_out');
+      assert.equal(final.attempts, 0);
+      assert.equal(downstream.callsTo('/closed').length, 0);
+    });
+  });
+});
