@@ -10,5 +10,6 @@ import { JobsService } from './jobs.service';
   imports: [ConnectorsModule, PoliciesModule, EventsModule, TemporalModule],
   controllers: [JobsController],
   providers: [JobsService],
+  exports: [JobsService],
 })
 export class JobsModule {}

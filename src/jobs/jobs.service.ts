@@ -19,6 +19,11 @@ import { EXECUTE_JOB_WORKFLOW, workflowIdForJob } from './workflow-id';
 
 const DEFAULT_PAGE_SIZE = 50;
 
+export interface ExecuteOptions {
+  /** Overrides `job-<id>`, e.g. `webhook-<connectorId>-<eventId>` so a provider's retries start nothing new. */
+  workflowId?: string;
+}
+
 @Injectable()
 export class JobsService {
   constructor(
@@ -34,7 +39,7 @@ export class JobsService {
    * Accepts a job: the row, its `job.accepted` event and the workflow start commit together, so a
    * 202 means the execution exists in Temporal and a failure leaves nothing behind.
    */
-  async execute(tenantId: string, request: ExecuteRequestDto): Promise<JobEntity> {
+  async execute(tenantId: string, request: ExecuteRequestDto, options: ExecuteOptions = {}): Promise<JobEntity> {
     const connector = await this.connectors.get(tenantId, request.connector);
     if (!connector.enabled) throw AppError.conflict('CONNECTOR_DISABLED', `Connector "${connector.name}" is disabled.`);
     if (!Object.prototype.hasOwnProperty.call(connector.spec.operations, request.operation)) {
@@ -54,7 +59,7 @@ export class JobsService {
       policyVersion: pinned.version,
       configVersion: null,
     };
-    const workflowId = workflowIdForJob(spec.jobId);
+    const workflowId = options.workflowId ?? workflowIdForJob(spec.jobId);
     const taskQueue = connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE;
 
     return this.dataSource.transaction(async (manager) => {

