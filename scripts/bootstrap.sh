@@ -22,9 +22,13 @@ if ! command -v temporal >/dev/null; then
   go install "github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}"
 fi
 
-# npm ci only when the lockfile changed since the last install.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+# Only when the lockfile changed since the last install. `npm install` (not `npm ci`) because the
+# registries reachable here lack other platforms' optional @swc/core binaries, so the lockfile cannot
+# list them and `npm ci` would refuse it; install still honours every version the lockfile pins.
+lock_hash=$(sha256sum package.json package-lock.json | sha256sum | cut -c1-64)
+if [ "$(cat node_modules/.installed-from 2>/dev/null)" != "$lock_hash" ]; then
+  log "installing node modules"
+  npm install --no-audit --no-fund --loglevel=error
+  sha256sum package.json package-lock.json | sha256sum | cut -c1-64 >node_modules/.installed-from
 fi
 log "bootstrap complete"

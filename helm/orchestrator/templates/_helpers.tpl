@@ -1,0 +1,312 @@
+{{/* ---------------------------------------------------------------- names ---- */}}
+
+{{- define "orchestrator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "orchestrator.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "orchestrator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "orchestrator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "orchestrator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "orchestrator.configMapName" -}}
+{{- include "orchestrator.fullname" . -}}
+{{- end -}}
+
+{{- define "orchestrator.secretName" -}}
+{{- default (include "orchestrator.fullname" .) .Values.secret.existingSecret -}}
+{{- end -}}
+
+{{/* Name of a worker pool's Deployment (and its ScaledObject/HPA/PDB). Arg: dict root, pool. */}}
+{{- define "orchestrator.workerName" -}}
+{{- printf "%s-worker-%s" (include "orchestrator.fullname" .root) .pool.name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* --------------------------------------------------------------- labels ---- */}}
+
+{{- define "orchestrator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "orchestrator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "orchestrator.labels" -}}
+helm.sh/chart: {{ include "orchestrator.chart" . }}
+{{ include "orchestrator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: orchestrator
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector labels of one component. Arg: dict root, component[, pool]. */}}
+{{- define "orchestrator.componentSelectorLabels" -}}
+{{ include "orchestrator.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- with .pool }}
+orchestrator.io/worker-pool: {{ .name }}
+{{- end }}
+{{- end -}}
+
+{{- define "orchestrator.componentLabels" -}}
+{{ include "orchestrator.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- with .pool }}
+orchestrator.io/worker-pool: {{ .name }}
+{{- end }}
+{{- end -}}
+
+{{/* --------------------------------------------------------------- images ---- */}}
+
+{{/* Image reference. Arg: dict root, image (.Values.image.api / .worker). */}}
+{{- define "orchestrator.image" -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* ---------------------------------------------------------- worker pools ---- */}}
+
+{{/*
+Worker pools with workerDefaults merged underneath, as JSON {"pools": [...]}.
+Usage: {{ $pools := (include "orchestrator.workerPools" . | fromJson).pools }}
+*/}}
+{{- define "orchestrator.workerPools" -}}
+{{- $pools := list -}}
+{{- range $pool := .Values.workers.pools -}}
+{{- $merged := mergeOverwrite (deepCopy $.Values.workerDefaults) (deepCopy $pool) -}}
+{{- $pools = append $pools $merged -}}
+{{- end -}}
+{{- toJson (dict "pools" $pools) -}}
+{{- end -}}
+
+{{/* ----------------------------------------------------------- validation ---- */}}
+
+{{/*
+Shutdown timing rule: preStop sleep + in-process grace must end before SIGKILL.
+Arg: dict what, preStop, grace, graceName, termination.
+*/}}
+{{- define "orchestrator.assertShutdownTimings" -}}
+{{- $preStop := int .preStop -}}
+{{- $grace := int .grace -}}
+{{- $termination := int .termination -}}
+{{- if not (lt (add $preStop $grace) $termination) -}}
+{{- fail (printf "%s: preStopSleepSeconds (%d) + %s (%d) must be less than terminationGracePeriodSeconds (%d)" .what $preStop .graceName $grace $termination) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Checks shared by every workload (configuration, secrets, auth); included by the api,
+worker and migration templates. */}}
+{{- define "orchestrator.validate" -}}
+{{- $v := .Values -}}
+{{- if and (eq $v.config.authMode "disabled") (eq $v.config.nodeEnv "production") -}}
+{{- fail "config.authMode=disabled is refused with config.nodeEnv=production" -}}
+{{- end -}}
+{{- if and (eq $v.config.authMode "jwt") (not $v.config.jwt.issuer) -}}
+{{- fail "config.jwt.issuer is required when config.authMode=jwt" -}}
+{{- end -}}
+{{- if not $v.secret.existingSecret -}}
+{{- if not $v.secret.values.DATABASE_URL -}}
+{{- fail "secret.values.DATABASE_URL is required (or set secret.existingSecret)" -}}
+{{- end -}}
+{{- if not $v.secret.values.REDIS_URL -}}
+{{- fail "secret.values.REDIS_URL is required (or set secret.existingSecret)" -}}
+{{- end -}}
+{{- if and (eq $v.config.authMode "jwt") (not $v.config.jwt.jwksUrl) (not $v.secret.values.ORCH_JWT_SHARED_SECRET) -}}
+{{- fail "authMode=jwt needs config.jwt.jwksUrl or secret.values.ORCH_JWT_SHARED_SECRET" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* api checks (api-deployment.yaml). */}}
+{{- define "orchestrator.validateApi" -}}
+{{- $s := .Values.api.shutdown -}}
+{{- include "orchestrator.assertShutdownTimings" (dict "what" "api.shutdown" "preStop" $s.preStopSleepSeconds "grace" $s.drainSeconds "graceName" "drainSeconds" "termination" $s.terminationGracePeriodSeconds) -}}
+{{- end -}}
+
+{{/* Worker pool checks (worker-deployments.yaml). */}}
+{{- define "orchestrator.validateWorkers" -}}
+{{- $v := .Values -}}
+{{- if eq (len $v.workers.pools) 0 -}}
+{{- fail "workers.pools must list at least one pool" -}}
+{{- end -}}
+{{- $names := dict -}}
+{{- $queues := dict -}}
+{{- range $pool := (include "orchestrator.workerPools" . | fromJson).pools -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" (toString $pool.name)) -}}
+{{- fail (printf "workers.pools: name %q must be a DNS label (lowercase letters, digits, '-')" (toString $pool.name)) -}}
+{{- end -}}
+{{- if hasKey $names $pool.name -}}
+{{- fail (printf "workers.pools: duplicate pool name %q" $pool.name) -}}
+{{- end -}}
+{{- $_ := set $names $pool.name true -}}
+{{- if not $pool.taskQueues -}}
+{{- fail (printf "workers.pools[%s].taskQueues must list at least one task queue" $pool.name) -}}
+{{- end -}}
+{{- range $q := $pool.taskQueues -}}
+{{- $_ := set $queues $q true -}}
+{{- end -}}
+{{- if not (has $pool.autoscaling.mode (list "keda" "hpa" "none")) -}}
+{{- fail (printf "workers.pools[%s].autoscaling.mode must be keda, hpa or none (got %q)" $pool.name (toString $pool.autoscaling.mode)) -}}
+{{- end -}}
+{{- if and (ne $pool.autoscaling.mode "none") (gt (int $pool.autoscaling.minReplicas) (int $pool.autoscaling.maxReplicas)) -}}
+{{- fail (printf "workers.pools[%s].autoscaling: minReplicas > maxReplicas" $pool.name) -}}
+{{- end -}}
+{{- if and (eq $pool.autoscaling.mode "hpa") (lt (int $pool.autoscaling.minReplicas) 1) -}}
+{{- fail (printf "workers.pools[%s].autoscaling: mode hpa needs minReplicas >= 1 (use keda to scale to zero)" $pool.name) -}}
+{{- end -}}
+{{- include "orchestrator.assertShutdownTimings" (dict "what" (printf "workers.pools[%s]" $pool.name) "preStop" $pool.preStopSleepSeconds "grace" $pool.shutdownGraceSeconds "graceName" "shutdownGraceSeconds" "termination" $pool.terminationGracePeriodSeconds) -}}
+{{- end -}}
+{{- if not (hasKey $queues $v.config.defaultTaskQueue) -}}
+{{- fail (printf "no worker pool serves config.defaultTaskQueue %q" $v.config.defaultTaskQueue) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* ------------------------------------------------------- configuration ---- */}}
+
+{{/* ConfigMap data (non-secret environment). */}}
+{{- define "orchestrator.configData" -}}
+{{- $c := .Values.config -}}
+NODE_ENV: {{ $c.nodeEnv | quote }}
+LOG_LEVEL: {{ $c.logLevel | quote }}
+AUTH_MODE: {{ $c.authMode | quote }}
+{{- if $c.jwt.issuer }}
+ORCH_JWT_ISSUER: {{ $c.jwt.issuer | quote }}
+{{- end }}
+ORCH_JWT_AUDIENCE_CONTROL: {{ $c.jwt.audienceControl | quote }}
+ORCH_JWT_AUDIENCE_EXEC: {{ $c.jwt.audienceExec | quote }}
+{{- if $c.jwt.jwksUrl }}
+ORCH_JWT_JWKS_URL: {{ $c.jwt.jwksUrl | quote }}
+{{- end }}
+TEMPORAL_ADDRESS: {{ $c.temporal.address | quote }}
+TEMPORAL_NAMESPACE: {{ $c.temporal.namespace | quote }}
+ORCH_TASK_QUEUE: {{ $c.defaultTaskQueue | quote }}
+{{- if $c.otelExporterOtlpEndpoint }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ $c.otelExporterOtlpEndpoint | quote }}
+{{- end }}
+{{- if $c.payloadStore.endpoint }}
+PAYLOAD_STORE_ENDPOINT: {{ $c.payloadStore.endpoint | quote }}
+{{- end }}
+{{- if $c.payloadStore.bucket }}
+PAYLOAD_STORE_BUCKET: {{ $c.payloadStore.bucket | quote }}
+{{- end }}
+CONNECTOR_MAX_RETRIES: {{ $c.connector.maxRetries | toString | quote }}
+CONNECTOR_RETRY_BASE_SECONDS: {{ $c.connector.retryBaseSeconds | toString | quote }}
+ORCH_IDEMPOTENCY_TTL: {{ $c.idempotency.ttlSeconds | toString | quote }}
+ORCH_IDEMPOTENCY_CLEANUP_INTERVAL: {{ $c.idempotency.cleanupIntervalSeconds | toString | quote }}
+ORCH_IDEMPOTENCY_CLEANUP_BATCH_SIZE: {{ $c.idempotency.cleanupBatchSize | toString | quote }}
+ORCH_ALLOW_PRIVATE_NETWORK: {{ $c.allowPrivateNetwork | toString | quote }}
+{{- range $k, $val := $c.extraEnv }}
+{{ $k }}: {{ $val | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Secret stringData (non-empty values only). */}}
+{{- define "orchestrator.secretData" -}}
+{{- range $k, $val := .Values.secret.values }}
+{{- if $val }}
+{{ $k }}: {{ $val | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* ------------------------------------------------------- pod fragments ---- */}}
+
+{{/* Pod-level settings shared by every workload. Arg: root context, or dict root,
+serviceAccountName (override). */}}
+{{- define "orchestrator.podCommon" -}}
+{{- $root := . -}}
+{{- $sa := "" -}}
+{{- if hasKey . "root" -}}
+{{- $root = .root -}}
+{{- $sa = .serviceAccountName -}}
+{{- end -}}
+serviceAccountName: {{ default (include "orchestrator.serviceAccountName" $root) $sa }}
+automountServiceAccountToken: false
+{{- with $root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml $root.Values.pod.securityContext | nindent 2 }}
+{{- end -}}
+
+{{/* Writable /tmp for a read-only root filesystem. */}}
+{{- define "orchestrator.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.pod.tmpSizeLimit }}
+{{- end -}}
+
+{{- define "orchestrator.tmpVolumeMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{/* envFrom: ConfigMap + Secret. Arg: dict root, configMap, secret. */}}
+{{- define "orchestrator.envFrom" -}}
+- configMapRef:
+    name: {{ .configMap }}
+- secretRef:
+    name: {{ .secret }}
+{{- end -}}
+
+{{/* Topology spread constraints with this component's selector filled in when omitted.
+Arg: dict root, component, pool (optional), constraints. */}}
+{{- define "orchestrator.topologySpread" -}}
+{{- $selector := fromYaml (include "orchestrator.componentSelectorLabels" .) -}}
+{{- $out := list -}}
+{{- range .constraints -}}
+{{- $c := deepCopy . -}}
+{{- if not $c.labelSelector -}}
+{{- $_ := set $c "labelSelector" (dict "matchLabels" $selector) -}}
+{{- end -}}
+{{- $out = append $out $c -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/* HTTP probe. Arg: dict path, port, settings, initial (optional). */}}
+{{- define "orchestrator.httpProbe" -}}
+httpGet:
+  path: {{ .path }}
+  port: {{ .port }}
+periodSeconds: {{ .settings.periodSeconds }}
+timeoutSeconds: {{ .settings.timeoutSeconds }}
+failureThreshold: {{ .settings.failureThreshold }}
+{{- end -}}
+
+{{/* NetworkPolicy egress rule to one TCP port; no peers = any destination on that port.
+Arg: dict port, peers. */}}
+{{- define "orchestrator.egressTo" -}}
+- ports:
+    - protocol: TCP
+      port: {{ .port }}
+  {{- with .peers }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
