@@ -9,7 +9,7 @@ bash scripts/bootstrap.sh
 log "lint";  npm run --silent lint
 log "build (typecheck + workflow bundle)"; npm run --silent build
 
-if [ -x scripts/check-deploy.sh ]; then log "deployment checks"; bash scripts/check-deploy.sh; fi
+log "deployment checks"; bash scripts/check-deploy.sh
 
 data="$(mktemp -d /tmp/orchestrator-test.XXXXXX)"
 chmod 755 "$data"
