@@ -1,5 +1,6 @@
 /** How an `http` connector turns (operation, input) into a request and a response into an outcome. */
 import type { JobError } from '../workflows/job-types';
+import type { HttpAuth } from './secrets';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -13,6 +14,11 @@ export interface HttpOperation {
   body?: unknown;
   /** Statuses that count as success; default: any 2xx. */
   successStatuses?: number[];
+  /**
+   * The input fields the operation reads (dotted paths). When given, every template placeholder must
+   * name one of them or a field inside one; checked when the connector is saved.
+   */
+  inputFields?: string[];
 }
 
 export interface HttpConnectorSpec {
@@ -20,6 +26,29 @@ export interface HttpConnectorSpec {
   operations: Record<string, HttpOperation>;
   /** Let this connector reach loopback/private addresses (only if the deployment allows it too). */
   allowPrivateNetwork?: boolean;
+  /** Credentials from a secret ref; none when omitted. */
+  auth?: HttpAuth;
+}
+
+/** Where a Stripe event goes: an operation of another (http) connector of the same tenant, by id. */
+export interface StripeRoute {
+  connector: string;
+  operation: string;
+}
+
+/** Stripe webhook ingress. It calls nothing itself, so it has no operations (an empty map). */
+export interface StripeConnectorSpec {
+  signingSecretRef: string;
+  toleranceSeconds: number;
+  /** Event type (exact, `prefix.*`, or `*`) → route. */
+  routes: Record<string, StripeRoute>;
+  operations: Record<string, never>;
+}
+
+export type ConnectorSpec = HttpConnectorSpec | StripeConnectorSpec;
+
+export function isHttpSpec(spec: ConnectorSpec): spec is HttpConnectorSpec {
+  return typeof (spec as HttpConnectorSpec).baseUrl === 'string';
 }
 
 export interface HttpRequestPlan {
@@ -27,6 +56,10 @@ export interface HttpRequestPlan {
   method: HttpMethod;
   headers: Record<string, string>;
   body?: string;
+  /** Whether this connector may reach private addresses (the deployment must allow it too). */
+  allowPrivateNetwork?: boolean;
+  /** Headers that carry credentials: dropped when a redirect leaves the origin. */
+  credentialHeaders?: string[];
 }
 
 export interface HttpResult {
@@ -76,31 +109,44 @@ function fillBody(template: unknown, input: Record<string, unknown>): unknown {
 
 /** Placeholders a template names, so that connectors can be validated before any job runs. */
 export function templateFields(operation: HttpOperation): string[] {
-  const text = JSON.stringify([operation.path, operation.query ?? {}, operation.headers ?? {}, operation.body ?? null]);
-  return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]))];
+  return [...new Set(templateFieldsByLocation(operation).map(([, field]) => field))];
+}
+
+/** Each placeholder with where it appears: `path`, `query.<name>`, `headers.<name>` or `body`. */
+export function templateFieldsByLocation(operation: HttpOperation): [location: string, field: string][] {
+  const found: [string, string][] = [];
+  const scan = (location: string, template: unknown) => {
+    for (const match of JSON.stringify(template ?? null).matchAll(PLACEHOLDER)) found.push([location, match[1]]);
+  };
+  scan('path', operation.path);
+  for (const [name, template] of Object.entries(operation.query ?? {})) scan(`query.${name}`, template);
+  for (const [name, template] of Object.entries(operation.headers ?? {})) scan(`headers.${name}`, template);
+  scan('body', operation.body);
+  return found;
 }
 
 export function planRequest(
-  spec: HttpConnectorSpec,
+  spec: ConnectorSpec,
   operationName: string,
   input: Record<string, unknown>,
   idempotencyKey: string,
 ): HttpRequestPlan {
   const operation = Object.prototype.hasOwnProperty.call(spec.operations, operationName) ? spec.operations[operationName] : undefined;
-  if (!operation) throw new ConfigurationError(`The connector has no operation "${operationName}".`);
+  if (!operation || !isHttpSpec(spec)) throw new ConfigurationError(`The connector has no operation "${operationName}".`);
   const base = spec.baseUrl.endsWith('/') ? spec.baseUrl.slice(0, -1) : spec.baseUrl;
   const url = new URL(base + fillString(operation.path, input, encodeURIComponent));
   for (const [name, template] of Object.entries(operation.query ?? {})) url.searchParams.set(name, fillString(template, input));
   const headers: Record<string, string> = { accept: 'application/json', 'idempotency-key': idempotencyKey };
   for (const [name, template] of Object.entries(operation.headers ?? {})) headers[name.toLowerCase()] = fillString(template, input);
-  if (operation.method === 'GET' || operation.method === 'DELETE') return { url, method: operation.method, headers };
+  const allowPrivateNetwork = spec.allowPrivateNetwork === true;
+  if (operation.method === 'GET' || operation.method === 'DELETE') return { url, method: operation.method, headers, allowPrivateNetwork };
   headers['content-type'] = 'application/json';
   const body = operation.body === undefined ? input : fillBody(operation.body, input);
-  return { url, method: operation.method, headers, body: JSON.stringify(body) };
+  return { url, method: operation.method, headers, body: JSON.stringify(body), allowPrivateNetwork };
 }
 
-export function isSuccess(spec: HttpConnectorSpec, operationName: string, status: number): boolean {
-  const expected = spec.operations[operationName]?.successStatuses;
+export function isSuccess(spec: ConnectorSpec, operationName: string, status: number): boolean {
+  const expected = (spec.operations as Record<string, HttpOperation>)[operationName]?.successStatuses;
   return expected && expected.length > 0 ? expected.includes(status) : status >= 200 && status < 300;
 }
 

@@ -25,6 +25,8 @@ bash scripts/services.sh start "$data" --preferred-ports
 set -a
 # Local defaults first, then the developer's .env, then the services we just started.
 AUTH_MODE=disabled NODE_ENV=development LOG_LEVEL=info
+# The demo connectors (and most local downstreams) live on loopback.
+ORCH_ALLOW_PRIVATE_NETWORK=true
 [ -f .env ] && source .env
 source "$data/services.env"
 CONTROL_PORT=$(free_port "${CONTROL_PORT:-4000}") EXEC_PORT=$(free_port "${EXEC_PORT:-4001}")

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { HttpConnectorSpec } from '../../activities/http-request';
+import type { ConnectorSpec } from '../../activities/http-request';
 
 export type ConnectorType = 'http' | 'stripe';
 
@@ -27,9 +27,13 @@ export class ConnectorEntity {
   @Column({ name: 'task_queue', type: 'varchar', nullable: true })
   taskQueue: string | null;
 
-  /** Type-specific settings (for `http`: baseUrl, operations, auth). */
+  /**
+   * Type-specific settings. `http`: baseUrl, operations, auth, allowPrivateNetwork. `stripe`:
+   * signingSecretRef, toleranceSeconds, routes (and an empty operations map). Secret refs and route
+   * targets are stored by id.
+   */
   @Column({ type: 'jsonb' })
-  spec: HttpConnectorSpec;
+  spec: ConnectorSpec;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
 import { ApiProblemResponses } from '../common/api-problem-responses';
-import { ConnectorList, ConnectorView, CreateConnectorDto } from './connector.dto';
+import { ConnectorList, ConnectorView, CreateConnectorDto, UpdateConnectorDto } from './connector.dto';
 import { BreakerActionDto, ConnectorStateList, ConnectorStateView } from './connector-state.dto';
 import { ConnectorStateService } from './connector-state.service';
 import { ConnectorsService } from './connectors.service';
@@ -20,7 +20,10 @@ export class ConnectorsController {
 
   @Post()
   @RequirePermission('control:write')
-  @ApiOperation({ summary: 'Create a connector' })
+  @ApiOperation({
+    summary: 'Create a connector',
+    description: '`http`: outbound operations, auth from a secret ref. `stripe`: verified webhook ingress at `POST /webhooks/<id>` routed to http connector operations.',
+  })
   @ApiCreatedResponse({ type: ConnectorView })
   @ApiProblemResponses(409)
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateConnectorDto): Promise<ConnectorView> {
@@ -70,5 +73,27 @@ export class ConnectorsController {
   @ApiProblemResponses(404)
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ConnectorView> {
     return ConnectorView.of(await this.connectors.get(principal.tenantId, id));
+  }
+
+  @Patch(':id')
+  @RequirePermission('control:write')
+  @ApiOperation({
+    summary: 'Update a connector (by id or name)',
+    description: 'Fields given replace the stored ones (`operations`, `routes` and `auth` whole); `type` cannot change. Jobs already accepted keep running against the connector as it is when each attempt starts.',
+  })
+  @ApiOkResponse({ type: ConnectorView })
+  @ApiProblemResponses(404, 409)
+  async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() dto: UpdateConnectorDto): Promise<ConnectorView> {
+    return ConnectorView.of(await this.connectors.update(principal.tenantId, id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequirePermission('control:write')
+  @ApiOperation({ summary: 'Delete a connector (by id or name)', description: '409 while a stripe connector routes events to it.' })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblemResponses(404, 409)
+  async delete(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    await this.connectors.delete(principal.tenantId, id);
   }
 }

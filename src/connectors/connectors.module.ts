@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { ResilienceModule } from '../resilience/resilience.module';
+import { SecretsModule } from '../secrets/secrets.module';
 import { ConnectorStateService } from './connector-state.service';
 import { ConnectorsController } from './connectors.controller';
 import { ConnectorsService } from './connectors.service';
 
 @Module({
-  imports: [PoliciesModule, ResilienceModule, EventsModule],
+  imports: [PoliciesModule, ResilienceModule, EventsModule, SecretsModule],
   controllers: [ConnectorsController],
   providers: [ConnectorsService, ConnectorStateService],
   exports: [ConnectorsService],

@@ -1,0 +1,74 @@
+/**
+ * Connector authentication from secret refs. The value is resolved in the worker right before the
+ * call, put in one request header and nowhere else: never in a result, an error message or a log.
+ */
+import { ConfigurationError, HttpRequestPlan } from './http-request';
+
+export const AUTH_TYPES = ['none', 'bearer', 'basic', 'header'] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+/**
+ * How an `http` connector authenticates. `secretRef` is a secret ref id (names are resolved to ids
+ * when the connector is saved).
+ * - `bearer`: `Authorization: Bearer <secret>`
+ * - `basic`: `Authorization: Basic base64(username:secret)`, or base64(secret) when the secret
+ *   itself is `user:password` and no `username` is given
+ * - `header`: `<headerName>: <prefix><secret>`, e.g. `X-Api-Key`
+ */
+export interface HttpAuth {
+  type: AuthType;
+  secretRef?: string;
+  username?: string;
+  headerName?: string;
+  prefix?: string;
+}
+
+/** A secret ref that does not exist (for this tenant) or has no value where it is resolved. */
+export class SecretUnavailableError extends ConfigurationError {}
+
+/** Header names a credential may not be put in: they would change how the request is framed or routed. */
+export const RESERVED_HEADERS = new Set([
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'upgrade',
+  'te',
+  'trailer',
+  'keep-alive',
+  'expect',
+  'idempotency-key',
+  'accept',
+]);
+
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Adds the connector's credential to the plan (mutating it) and marks the header as a credential. */
+export async function authorize(plan: HttpRequestPlan, auth: HttpAuth | undefined, resolve: (secretRef: string) => Promise<string>): Promise<void> {
+  if (!auth || auth.type === 'none') return;
+  if (!auth.secretRef) throw new ConfigurationError(`The connector's ${auth.type} auth names no secret ref.`);
+  const secret = await resolve(auth.secretRef);
+  // The value never appears in the message: only which ref is unusable.
+  if (!HEADER_VALUE.test(secret) || secret.length === 0) {
+    throw new ConfigurationError(`Secret ref ${auth.secretRef} holds a value that cannot be sent in an HTTP header (empty, or control characters).`);
+  }
+  let name: string;
+  let value: string;
+  switch (auth.type) {
+    case 'bearer':
+      [name, value] = ['authorization', `Bearer ${secret}`];
+      break;
+    case 'basic':
+      [name, value] = ['authorization', `Basic ${Buffer.from(auth.username !== undefined ? `${auth.username}:${secret}` : secret.includes(':') ? secret : `${secret}:`).toString('base64')}`];
+      break;
+    case 'header':
+      if (!auth.headerName) throw new ConfigurationError("The connector's header auth names no header.");
+      [name, value] = [auth.headerName.toLowerCase(), `${auth.prefix ?? ''}${secret}`];
+      break;
+    default:
+      throw new ConfigurationError(`Unknown auth type "${String(auth.type)}".`);
+  }
+  plan.headers[name] = value;
+  plan.credentialHeaders = [...(plan.credentialHeaders ?? []), name];
+}

@@ -1,0 +1,87 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { INBOX_STATUSES, InboxStatus, WebhookInboxEntity } from './webhook-inbox.entity';
+
+class InboxErrorView {
+  @ApiProperty({ example: 'TEMPORAL_UNAVAILABLE' }) code: string;
+  @ApiProperty({ example: 'The workflow engine is unreachable; retry later.' }) message: string;
+}
+
+/** What the ingress answers Stripe (any 2xx stops its redeliveries). */
+export class WebhookReceipt {
+  @ApiProperty({ example: true }) received: true;
+  @ApiProperty({ description: 'This event id was delivered before; nothing new was started.', example: false }) duplicate: boolean;
+  @ApiProperty({ format: 'uuid' }) inboxId: string;
+  @ApiProperty({ enum: INBOX_STATUSES, example: 'routed' }) status: InboxStatus;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) jobId: string | null;
+}
+
+export class InboxEntryView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) connectorId: string;
+  @ApiProperty({ example: 'stripe' }) provider: string;
+  @ApiProperty({ example: 'evt_1NqJ2e2eZvKYlo2C' }) eventId: string;
+  @ApiProperty({ example: 'invoice.paid' }) eventType: string;
+  @ApiProperty({ enum: INBOX_STATUSES, description: '`routed`: a job started; `ignored`: no route for the type; `failed`: routing failed (retry it).' })
+  status: InboxStatus;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) jobId: string | null;
+  @ApiProperty({ type: InboxErrorView, nullable: true }) error: InboxErrorView | null;
+  @ApiProperty({ example: 1 }) routeAttempts: number;
+  @ApiProperty() receivedAt: string;
+  @ApiProperty({ nullable: true, type: String }) routedAt: string | null;
+  @ApiProperty({ example: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': 't=1700000000,v1=…' }, description: 'Request headers as received (credentials such as Authorization removed).' })
+  headers: Record<string, string>;
+  @ApiProperty({ example: '{"id":"evt_1NqJ2e2eZvKYlo2C","object":"event","type":"invoice.paid",…}', description: 'The raw body, exactly as signed (UTF-8).' })
+  body: string;
+
+  static of(entry: WebhookInboxEntity): InboxEntryView {
+    return {
+      id: entry.id,
+      connectorId: entry.connectorId,
+      provider: entry.provider,
+      eventId: entry.eventId,
+      eventType: entry.eventType,
+      status: entry.status,
+      jobId: entry.jobId,
+      error: entry.error,
+      routeAttempts: entry.routeAttempts,
+      receivedAt: entry.receivedAt.toISOString(),
+      routedAt: entry.routedAt?.toISOString() ?? null,
+      headers: entry.headers,
+      body: entry.body.toString('utf8'),
+    };
+  }
+}
+
+export class ListInboxQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Stripe connector id.' })
+  @IsOptional() @IsUUID()
+  connector?: string;
+
+  @ApiPropertyOptional({ enum: INBOX_STATUSES })
+  @IsOptional() @IsIn(INBOX_STATUSES)
+  status?: InboxStatus;
+
+  @ApiPropertyOptional({ example: 'invoice.paid' })
+  @IsOptional() @IsString() @Length(1, 255)
+  eventType?: string;
+
+  @ApiPropertyOptional({ example: 'evt_1NqJ2e2eZvKYlo2C' })
+  @IsOptional() @IsString() @Length(1, 255)
+  eventId?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional() @Transform(({ value }) => (value === undefined ? undefined : Number(value))) @IsInt() @Min(1) @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: "Opaque; from the previous page's nextCursor." })
+  @IsOptional() @IsString() @Length(1, 200)
+  cursor?: string;
+}
+
+export class InboxPage {
+  @ApiProperty({ type: [InboxEntryView] }) items: InboxEntryView[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next (older) page; null on the last page.' })
+  nextCursor: string | null;
+}
