@@ -1,16 +1,22 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { AuditService } from '../audit/audit.service';
+import { routeOf } from '../audit/audit.interceptor';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
-import { PERMISSION_KEY, Permission, Plane, PLANE_KEY, Principal, PUBLIC_KEY, ROLE_PERMISSIONS, ROLES } from './principal';
+import { impersonate, requestedImpersonation } from './impersonation';
+import { hasPermission, PERMISSION_KEY, Permission, Plane, PLANE_KEY, Principal, PUBLIC_KEY, ROLES } from './principal';
 import { TokenVerifier } from './token-verifier';
 
 const DEV_PRINCIPAL: Principal = { tenantId: 'dev', subject: 'dev', roles: [...ROLES] };
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Global guard: keeps each plane's routes on its own port, authenticates the caller (or, with
- * AUTH_MODE=disabled, runs as tenant `dev` with every role) and checks the route's permission.
+ * AUTH_MODE=disabled, runs as tenant `dev` with every role), applies impersonation for
+ * platform-admins and checks the route's permission. Refused impersonation attempts, and refused
+ * control-plane writes, are audited here since they never reach the AuditInterceptor.
  */
 @Injectable()
 export class AuthGuard implements CanActivate, OnModuleInit {
@@ -20,6 +26,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     private readonly reflector: Reflector,
     private readonly environment: Environment,
     private readonly verifier: TokenVerifier,
+    private readonly audit: AuditService,
   ) {}
 
   onModuleInit() {
@@ -39,15 +46,55 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     if (!plane) throw new Error(`Route ${request.method} ${request.path} declares neither @ApiPlane nor @Public`);
 
-    const principal =
-      this.environment.AUTH_MODE === 'disabled' ? DEV_PRINCIPAL : await this.verifier.verify(request.headers.authorization, plane);
+    let principal = await this.authenticate(request, context.switchToHttp().getResponse<Response>(), plane);
+
+    const requested = requestedImpersonation(request.headers);
+    if (requested) {
+      try {
+        principal = impersonate(principal, requested);
+      } catch (error) {
+        if (error instanceof AppError && error.status === HttpStatus.FORBIDDEN) {
+          await this.audit.record(request, principal, plane, {
+            action: 'impersonation.denied',
+            target: request.path,
+            status: error.status,
+            errorCode: error.code,
+            requested,
+          });
+        }
+        throw error;
+      }
+    }
     request.principal = principal;
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
-    if (permission && !principal.roles.some((role) => ROLE_PERMISSIONS[role].includes(permission))) {
-      throw new AppError('FORBIDDEN', HttpStatus.FORBIDDEN, `Your roles do not grant the permission "${permission}".`);
+    if (permission && !hasPermission(principal, permission)) {
+      const error = new AppError('FORBIDDEN', HttpStatus.FORBIDDEN, `Your roles do not grant the permission "${permission}".`);
+      if ((plane === 'control' && !READ_METHODS.has(request.method)) || principal.impersonator) {
+        await this.audit.record(request, principal, plane, {
+          action: `${request.method} ${routeOf(request)}`,
+          target: request.path,
+          status: error.status,
+          errorCode: error.code,
+        });
+      }
+      throw error;
     }
     return true;
+  }
+
+  private async authenticate(request: Request, response: Response, plane: Plane): Promise<Principal> {
+    if (this.environment.AUTH_MODE === 'disabled') return DEV_PRINCIPAL;
+    try {
+      return await this.verifier.verify(request.headers.authorization, plane);
+    } catch (error) {
+      if (error instanceof AppError && error.status === HttpStatus.UNAUTHORIZED) {
+        // RFC 6750 §3: the scheme expected, and whether a token was sent but refused.
+        const invalid = request.headers.authorization ? ', error="invalid_token"' : '';
+        response.setHeader('WWW-Authenticate', `Bearer realm="orchestrator-${plane}"${invalid}`);
+      }
+      throw error;
+    }
   }
 
   /** undefined when one PORT serves both planes. */

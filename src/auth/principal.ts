@@ -9,6 +9,11 @@ export interface Principal {
   tenantId: string;
   subject: string;
   roles: Role[];
+  /**
+   * Set when a platform-admin impersonates (`x-impersonate-tenant` / `x-impersonate-user`): the real,
+   * authenticated identity. `tenantId` and `subject` above are then the impersonated ones.
+   */
+  impersonator?: { tenantId: string; subject: string };
 }
 
 export type Plane = 'control' | 'exec';
@@ -23,7 +28,7 @@ export const PLANE_KEY = 'orchestrator:plane';
 export const PUBLIC_KEY = 'orchestrator:public';
 export const PERMISSION_KEY = 'orchestrator:permission';
 
-export type Permission = 'control:read' | 'control:write' | 'control:operate' | 'exec:execute' | 'exec:read';
+export type Permission = 'control:read' | 'control:write' | 'control:operate' | 'exec:execute' | 'exec:read' | 'platform:impersonate';
 
 /** What each role may do (SPEC §4): admin writes control, operator reads and steers, executor runs jobs. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
@@ -31,8 +36,12 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   operator: ['control:read', 'control:operate', 'exec:read'],
   executor: ['exec:execute', 'exec:read'],
   viewer: ['control:read', 'exec:read'],
-  'platform-admin': ['control:read', 'control:write', 'control:operate', 'exec:execute', 'exec:read'],
+  'platform-admin': ['control:read', 'control:write', 'control:operate', 'exec:execute', 'exec:read', 'platform:impersonate'],
 };
+
+export function hasPermission(principal: Pick<Principal, 'roles'>, permission: Permission): boolean {
+  return principal.roles.some((role) => ROLE_PERMISSIONS[role].includes(permission));
+}
 
 /** Which plane (and so which port and JWT audience) a controller belongs to. */
 export const ApiPlane = (plane: Plane) => SetMetadata(PLANE_KEY, plane);

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { firstValueFrom, NEVER, of } from 'rxjs';
+import { AppError } from '../../src/common/app-error';
+import { bucketCapacity, rateLimitHeaders, toDecision } from '../../src/common/rate-limit';
+import { RequestTimeoutInterceptor, requestDeadlineMs } from '../../src/common/request-timeout.interceptor';
+import { loadEnvironment } from '../../src/config/environment';
+
+describe('request deadline', () => {
+  test('the base timeout, extended by Prefer: wait=N (N ≤ 60) to N s + 5 s', () => {
+    assert.equal(requestDeadlineMs(30_000, undefined), 30_000);
+    assert.equal(requestDeadlineMs(30_000, 'return=minimal'), 30_000);
+    assert.equal(requestDeadlineMs(30_000, 'wait=10'), 30_000);
+    assert.equal(requestDeadlineMs(30_000, 'respond-async, wait=60'), 65_000);
+    assert.equal(requestDeadlineMs(30_000, 'wait=3600'), 65_000);
+    assert.equal(requestDeadlineMs(1_000, ['handling=lenient', 'wait=2']), 7_000);
+    assert.equal(requestDeadlineMs(0, 'wait=60'), 0);
+  });
+
+  function context(headers: Record<string, string>): ExecutionContext {
+    const handler = () => undefined;
+    return {
+      getType: () => 'http',
+      getHandler: () => handler,
+      getClass: () => class {},
+      switchToHttp: () => ({ getRequest: () => ({ headers }), getResponse: () => ({}) }),
+    } as unknown as ExecutionContext;
+  }
+
+  const env = loadEnvironment({ DATABASE_URL: 'postgres://u@localhost/db', REDIS_URL: 'redis://localhost', AUTH_MODE: 'disabled', ORCH_REQUEST_TIMEOUT_MS: '100' });
+  const interceptor = new RequestTimeoutInterceptor(new Reflector(), env);
+  const hanging: CallHandler = { handle: () => NEVER };
+
+  test('a handler past the deadline → 503 REQUEST_TIMEOUT with Retry-After', async () => {
+    const error = await firstValueFrom(interceptor.intercept(context({}), hanging)).catch((e: unknown) => e);
+    assert.ok(error instanceof AppError);
+    assert.equal(error.status, 503);
+    assert.equal(error.code, 'REQUEST_TIMEOUT');
+    assert.equal(error.extra.retryAfterSeconds, 5);
+  });
+
+  test('a prompt handler passes through', async () => {
+    assert.equal(await firstValueFrom(interceptor.intercept(context({}), { handle: () => of('ok') })), 'ok');
+  });
+
+  test('event streams are exempt', async () => {
+    const stream = interceptor.intercept(context({ accept: 'text/event-stream' }), hanging);
+    const winner = await Promise.race([firstValueFrom(stream).then(() => 'value'), new Promise((resolve) => setTimeout(() => resolve('still open'), 300))]);
+    assert.equal(winner, 'still open');
+  });
+});
+
+describe('tenant rate limit decisions and headers', () => {
+  test('admitted: remaining tokens floor, reset until full', () => {
+    const decision = toDecision([1, '7.6', 0, 2400], 10);
+    assert.deepEqual(decision, { allowed: true, limit: 10, remaining: 7, retryAfterSeconds: 0, resetSeconds: 3 });
+    assert.deepEqual(rateLimitHeaders(decision, { rate: 5, burst: 5 }), {
+      'RateLimit-Limit': '10',
+      'RateLimit-Remaining': '7',
+      'RateLimit-Reset': '3',
+      'RateLimit-Policy': '5;w=1;burst=10',
+    });
+  });
+
+  test('the bucket holds one second of the rate plus the burst, at least one request', () => {
+    assert.equal(bucketCapacity({ rate: 1000, burst: 1000 }), 2000);
+    assert.equal(bucketCapacity({ rate: 2.5, burst: 0 }), 2);
+    assert.equal(bucketCapacity({ rate: 0.01, burst: 0 }), 1);
+  });
+
+  test('refused: Retry-After at least 1 s', () => {
+    assert.deepEqual(toDecision([0, '0.4', 120, 1900], 2), { allowed: false, limit: 2, remaining: 0, retryAfterSeconds: 1, resetSeconds: 2 });
+    assert.equal(toDecision([0, '0', 2500, 9000], 2).retryAfterSeconds, 3);
+  });
+});
