@@ -2,8 +2,10 @@ import { Context } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import type { AttemptOutcome, AttemptRequest, FinishJobRequest, JobError, JobSpec, PermitDecision } from '../workflows/job-types';
 import type { ResilienceLimits } from '../workflows/policy';
-import { ConfigurationError, httpError, HttpRequestPlan, isSuccess, parseRetryAfter, planRequest, readResponse } from './http-request';
+import { ConfigurationError, httpError, HttpRequestPlan, isHttpSpec, isSuccess, parseRetryAfter, planRequest, readResponse } from './http-request';
 import type { ActivityDependencies, BreakerTransition } from './ports';
+import { authorize } from './secrets';
+import { findForbiddenTarget } from './ssrf';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 /** Polling for waits with no known end (concurrency, half-open probes): 100 ms doubling to 2 s. */
@@ -65,6 +67,8 @@ export function createActivities(deps: ActivityDependencies) {
       if (connector && !configurationError) {
         try {
           plan = planRequest(connector.spec, job.operation, job.input, outboundIdempotencyKey(job.jobId));
+          // Credentials from the connector's secret ref; a missing secret is a configuration error.
+          if (isHttpSpec(connector.spec)) await authorize(plan, connector.spec.auth, (ref) => deps.secrets.resolve(job.tenantId, ref));
         } catch (error) {
           if (!(error instanceof ConfigurationError)) throw error;
           configurationError = error.message;
@@ -136,15 +140,20 @@ export function createActivities(deps: ActivityDependencies) {
       if (permitToken) deps.resilience.renew(job.connectorId, permitToken, deps.slotTtlMs).catch(() => undefined);
     }, HEARTBEAT_EVERY_MS);
     try {
-      return await deps.fetch(plan.url, {
+      // The SSRF guard checks every address the target resolves to, and every redirect hop.
+      return await deps.outbound.send({
+        url: plan.url,
         method: plan.method,
         headers: plan.headers,
         body: plan.body,
-        redirect: 'manual',
         signal: AbortSignal.any([timeout, context.cancellationSignal]),
+        allowPrivateNetwork: plan.allowPrivateNetwork === true,
+        credentialHeaders: plan.credentialHeaders,
       });
     } catch (error) {
       if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? error;
+      const forbidden = findForbiddenTarget(error);
+      if (forbidden) return { type: 'ForbiddenTarget', message: forbidden.message, retryable: false };
       if (timeout.aborted) {
         return { type: 'AttemptTimeout', message: `No response within the attempt timeout of ${request.timeoutMs} ms.`, retryable: true };
       }

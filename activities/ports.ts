@@ -1,14 +1,14 @@
 /** What activities need from the outside world; the worker injects implementations (TypeORM, fetch). */
 import type { AttemptRequest, EventType, FinishJobRequest, JobError, JobSpec, PermitDecision, WaitReason } from '../workflows/job-types';
 import type { ResilienceLimits } from '../workflows/policy';
-import type { HttpConnectorSpec, HttpResult } from './http-request';
+import type { ConnectorSpec, HttpResult } from './http-request';
 
 export interface ConnectorSnapshot {
   id: string;
   name: string;
   type: string;
   enabled: boolean;
-  spec: HttpConnectorSpec;
+  spec: ConnectorSpec;
 }
 
 /** The job projection and event log, written as attempts progress. */
@@ -51,11 +51,38 @@ export interface ActivityMetrics {
   breakerTransition(connectorId: string, transition: BreakerTransition): void;
 }
 
+/** Secret values by ref, resolved in the worker only (src/secrets/secret-resolver.ts). */
+export interface SecretSource {
+  /** The value, or a SecretUnavailableError (activities/secrets.ts) when the ref or its value is missing. */
+  resolve(tenantId: string, secretRefId: string): Promise<string>;
+}
+
+export interface OutboundRequest {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+  /** The connector's allowPrivateNetwork; effective only when the deployment allows it too. */
+  allowPrivateNetwork: boolean;
+  /** Headers dropped when a redirect leaves the origin (authorization and cookies always are). */
+  credentialHeaders?: string[];
+}
+
+/**
+ * Outbound HTTP with the SSRF guard (activities/outbound-http.ts): throws a ForbiddenTargetError
+ * (activities/ssrf.ts) for a refused target, also one reached through a redirect.
+ */
+export interface OutboundHttp {
+  send(request: OutboundRequest): Promise<Response>;
+}
+
 export interface ActivityDependencies {
   ledger: JobLedger;
   resilience: ResiliencePort;
   metrics: ActivityMetrics;
-  fetch: typeof fetch;
+  outbound: OutboundHttp;
+  secrets: SecretSource;
   /** Cap on a connector response body kept as a job result. */
   maxResponseBytes: number;
   /** How long a held lease or probe outlives its last heartbeat (a dead worker's slots free themselves). */

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggingModule } from './common/logging.module';
-import { ConfigModule } from './config/config.module';
+import { EnvironmentModule } from './config/environment.module';
 import { Environment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { EventsService } from './events/events.service';
@@ -10,6 +10,9 @@ import { MetricsModule } from './metrics/metrics.controller';
 import { RedisModule } from './redis/redis.module';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { ResilienceModule } from './resilience/resilience.module';
+import { RetentionService } from './retention/retention.service';
+import { SecretResolver } from './secrets/secret-resolver';
+import { TemporalModule } from './temporal/temporal.module';
 import { TemporalWorkerService } from './worker/temporal-worker.service';
 
 /** The worker process: Temporal workers plus a small health/metrics HTTP surface. */
@@ -19,15 +22,16 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [
-        ConfigModule.forRoot(environment),
+        EnvironmentModule.forRoot(environment),
         LoggingModule.forRoot('worker'),
         DatabaseModule.forRoot('orchestrator-worker'),
         RedisModule,
         HealthModule,
         MetricsModule,
         ResilienceModule,
+        TemporalModule,
       ],
-      providers: [EventsService, JobLedgerService, TemporalWorkerService, WorkerMetrics],
+      providers: [EventsService, JobLedgerService, TemporalWorkerService, WorkerMetrics, RetentionService, SecretResolver],
     };
   }
 }

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   CancellationScope,
   isCancellation,
@@ -81,6 +82,8 @@ async function runAttempt(request: AttemptRequest): Promise<AttemptOutcome> {
     heartbeatTimeout: ATTEMPT_HEARTBEAT_MS,
     // Exactly one try per attempt: retries are this workflow's decision.
     retry: { maximumAttempts: 1 },
+    // On cancel, wait until the attempt has aborted its call: `cancelled` then means nothing is in flight.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
   try {
     return await callConnector(request);

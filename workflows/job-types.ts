@@ -25,10 +25,19 @@ export type EventType =
 
 /**
  * Failure classes (SPEC §3.2). NetworkError, AttemptTimeout, and HttpError with 5xx/408/429 are
- * retryable; other HttpErrors and ConfigurationError are not. Policies may override by type or
- * by `http_<status>` in `retry.nonRetryable`.
+ * retryable; other HttpErrors, ConfigurationError and ForbiddenTarget (the SSRF guard refused the
+ * target address, a configuration error too) are not. Policies may override by type or by
+ * `http_<status>` in `retry.nonRetryable`.
  */
-export type ErrorType = 'NetworkError' | 'AttemptTimeout' | 'HttpError' | 'ConfigurationError' | 'InternalError' | 'TotalTimeout' | 'Cancelled';
+export type ErrorType =
+  | 'NetworkError'
+  | 'AttemptTimeout'
+  | 'HttpError'
+  | 'ConfigurationError'
+  | 'ForbiddenTarget'
+  | 'InternalError'
+  | 'TotalTimeout'
+  | 'Cancelled';
 
 export interface JobError {
   type: ErrorType;

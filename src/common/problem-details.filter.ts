@@ -39,7 +39,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const appError = this.toAppError(exception);
     if (appError.status >= 500 && !(exception instanceof AppError)) {
-      this.logger.error({ err: exception }, 'unhandled error');
+      // Name, message and stack only: driver errors carry query parameters, which may hold secrets.
+      const error = exception instanceof Error ? exception : new Error(String(exception));
+      this.logger.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'unhandled error');
     }
     const problem: ProblemDetails = {
       type: `/problems/${appError.code.toLowerCase().replace(/_/g, '-')}`,

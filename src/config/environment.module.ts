@@ -4,8 +4,8 @@ import { Environment } from './environment';
 /** Makes the boot-validated Environment injectable everywhere (typed access, no string keys). */
 @Global()
 @Module({})
-export class ConfigModule {
+export class EnvironmentModule {
   static forRoot(environment: Environment): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: Environment, useValue: environment }], exports: [Environment] };
+    return { module: EnvironmentModule, providers: [{ provide: Environment, useValue: environment }], exports: [Environment] };
   }
 }

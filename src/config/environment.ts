@@ -113,14 +113,32 @@ export class Environment {
   @IsOptional() @IsBase64() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be base64 of exactly 32 bytes' })
   ORCH_SECRETS_KEY?: string;
 
-  @Transform(toInt) @IsInt() @Min(60)
+  /** Earlier ORCH_SECRETS_KEY values (comma-separated) still accepted for decryption during a key rotation. */
+  @IsOptional() @Transform(toList) @Matches(/^[A-Za-z0-9+/]{43}=$/, { each: true, message: 'must be a comma-separated list of base64 32-byte keys' })
+  ORCH_SECRETS_KEY_PREVIOUS?: string[];
+
+  /** The only directory `file` secret refs may point into (mounted secrets); absolute. */
+  @IsString() @Matches(/^\/(?!.*(^|\/)\.\.?(\/|$)).*[^/]$/, { message: 'must be an absolute directory path without "." or ".." segments' })
+  ORCH_SECRET_FILES_DIR = '/run/secrets/orchestrator';
+
+  /** Seconds an Idempotency-Key is remembered. */
+  @Transform(toInt) @IsInt() @Min(1)
   ORCH_IDEMPOTENCY_TTL = 86_400;
 
+  /** Seconds between runs of the retention schedule (expired keys, old events and inbox rows). */
   @Transform(toInt) @IsInt() @Min(10)
   ORCH_IDEMPOTENCY_CLEANUP_INTERVAL = 3_600;
 
   @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
   ORCH_IDEMPOTENCY_CLEANUP_BATCH_SIZE = 1_000;
+
+  /** Comment lines on idle SSE streams, so proxies keep them open. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(300)
+  ORCH_SSE_KEEPALIVE_SECONDS = 15;
+
+  /** Events (and webhook inbox rows) older than this are deleted by the retention schedule. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3650)
+  ORCH_EVENT_RETENTION_DAYS = 30;
 
   /** Deployment-level switch: without it no connector may reach private or loopback addresses. */
   @Transform(toBool) @IsBoolean()
@@ -128,6 +146,26 @@ export class Environment {
 
   @Transform(toInt) @IsInt() @Min(1024) @Max(50 * 1024 * 1024)
   ORCH_MAX_BODY_BYTES = 1024 * 1024;
+
+  /** JWKS: an unknown `kid` refetches the key set at most this often (rotation). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3600)
+  ORCH_JWT_JWKS_COOLDOWN_SECONDS = 30;
+
+  /** JWKS: the key set is refetched when older than this. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(86_400)
+  ORCH_JWT_JWKS_CACHE_SECONDS = 600;
+
+  /** Per-tenant API requests per second (token bucket in Redis) unless the tenant's active config sets its own; 0 = no default limit. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000)
+  ORCH_TENANT_RATE_LIMIT_PER_SECOND = 1_000;
+
+  /** Extra requests a tenant may send at once above the steady rate (the bucket holds rate + burst). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000)
+  ORCH_TENANT_RATE_LIMIT_BURST = 1_000;
+
+  /** A handler that has not answered within this many ms gets a 503; `Prefer: wait=N` extends it to N s + 5 s. 0 = off. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
+  ORCH_REQUEST_TIMEOUT_MS = 30_000;
 }
 
 /** Every variable the schema declares, read from class-validator's metadata so the list cannot drift. */

@@ -28,6 +28,20 @@ export class ListEventsQuery {
   limit?: number;
 }
 
+export class StreamEventsQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID()
+  jobId?: string;
+
+  @ApiPropertyOptional({ enum: EVENT_TYPES })
+  @IsOptional() @IsIn(EVENT_TYPES)
+  type?: EventType;
+
+  @ApiPropertyOptional({ description: 'Start after this event id (Last-Event-ID wins when both are sent); default: only new events.', example: '120' })
+  @IsOptional() @Matches(/^\d{1,18}$/, { message: 'after must be an event id' })
+  after?: string;
+}
+
 export class EventView {
   @ApiProperty({ example: '121', description: 'Monotonic; use as `after` to resume.' }) id: string;
   @ApiProperty({ enum: EVENT_TYPES }) type: EventType;

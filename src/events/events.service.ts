@@ -12,13 +12,35 @@ export interface EventFilter {
   limit: number;
 }
 
-/** The event log: appended inside the transaction that changes the job, read back by id order. */
+/** Postgres channel announcing "tenant X has new events"; delivered only when the writing transaction commits. */
+export const EVENTS_CHANNEL = 'orchestrator_events';
+
+/**
+ * The event log, appended inside the transaction that changes the job and read back in id order.
+ * Ids come from a per-tenant counter whose row stays locked until the transaction commits, so ids
+ * become visible in commit order: a reader resuming after id k can never miss a later-committing
+ * smaller id. Append late in a transaction to keep that lock short.
+ */
 @Injectable()
 export class EventsService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async append(manager: EntityManager, tenantId: string, jobId: string | null, type: EventType, data: Record<string, unknown> = {}) {
-    await manager.query('INSERT INTO events (tenant_id, job_id, type, data) VALUES ($1, $2, $3, $4)', [tenantId, jobId, type, JSON.stringify(data)]);
+    await manager.query(
+      `WITH next AS (
+         INSERT INTO event_sequences (tenant_id, last_id) VALUES ($1, 1)
+         ON CONFLICT (tenant_id) DO UPDATE SET last_id = event_sequences.last_id + 1
+         RETURNING last_id)
+       INSERT INTO events (tenant_id, id, job_id, type, data)
+       SELECT $1, next.last_id, $2, $3, $4 FROM next CROSS JOIN LATERAL (SELECT pg_notify('${EVENTS_CHANNEL}', $1)) AS notified`,
+      [tenantId, jobId, type, JSON.stringify(data)],
+    );
+  }
+
+  /** The tenant's newest committed event id ('0' when none): where a stream without a resume point starts. */
+  async tail(tenantId: string): Promise<string> {
+    const [row]: { last_id: string }[] = await this.dataSource.query('SELECT last_id FROM event_sequences WHERE tenant_id = $1', [tenantId]);
+    return row?.last_id ?? '0';
   }
 
   async list(tenantId: string, filter: EventFilter): Promise<EventEntity[]> {

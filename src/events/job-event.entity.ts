@@ -1,16 +1,15 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { EventType } from '../../workflows/job-types';
 
-/** The append-only event log; `id` is monotonic and is the SSE event id. */
+/** The append-only event log; `id` is monotonic per tenant, in commit order, and is the SSE event id. */
 @Entity({ name: 'events' })
-@Index('events_tenant_id_idx', ['tenantId', 'id'])
 @Index('events_job_id_idx', ['jobId', 'id'])
 export class EventEntity {
-  @PrimaryGeneratedColumn({ type: 'bigint' })
-  id: string;
-
-  @Column({ name: 'tenant_id' })
+  @PrimaryColumn({ name: 'tenant_id' })
   tenantId: string;
+
+  @PrimaryColumn({ type: 'bigint' })
+  id: string;
 
   @Column({ name: 'job_id', type: 'uuid', nullable: true })
   jobId: string | null;

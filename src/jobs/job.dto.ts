@@ -59,6 +59,8 @@ export class JobView {
   @ApiProperty({ nullable: true, type: String }) completedAt: string | null;
   @ApiProperty({ example: 'job-7d4f…' }) workflowId: string;
   @ApiProperty({ nullable: true, type: String }) runId: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The failed job this one replays.' }) replayOf: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The job that replayed this one.' }) replayedBy: string | null;
   @ApiProperty({ type: JobLinks }) links: JobLinks;
 
   static of(job: JobEntity): JobView {
@@ -78,6 +80,8 @@ export class JobView {
       completedAt: job.completedAt?.toISOString() ?? null,
       workflowId: job.workflowId,
       runId: job.runId,
+      replayOf: job.replayOf,
+      replayedBy: job.replayedBy,
       links: { self: `/jobs/${job.id}`, events: `/events?jobId=${job.id}`, cancel: `/jobs/${job.id}/cancel` },
     };
   }

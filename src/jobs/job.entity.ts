@@ -61,4 +61,15 @@ export class JobEntity {
 
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt: Date | null;
+
+  /** The failed job this one replays (DLQ). */
+  @Column({ name: 'replay_of', type: 'uuid', nullable: true })
+  replayOf: string | null;
+
+  /** The job that replayed this one; set once, which takes it out of the DLQ. */
+  @Column({ name: 'replayed_by', type: 'uuid', nullable: true })
+  replayedBy: string | null;
+
+  @Column({ name: 'dlq_purged_at', type: 'timestamptz', nullable: true })
+  dlqPurgedAt: Date | null;
 }

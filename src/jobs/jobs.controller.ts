@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
@@ -6,7 +6,10 @@ import { AppError } from '../common/app-error';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ExecuteRequestDto, JobPage, JobView, ListJobsQuery } from './job.dto';
 import { JobsService } from './jobs.service';
+import { preferredWaitSeconds } from './prefer-wait';
+import { TERMINAL_STATUSES } from '../../workflows/job-types';
 
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => AppError.notFound('JOB_NOT_FOUND', 'No job has that id.') });
 
 @ApiTags('jobs')
@@ -20,18 +23,47 @@ export class JobsController {
   @Post('execute')
   @HttpCode(202)
   @RequirePermission('exec:execute')
-  @ApiOperation({ summary: 'Run a connector operation as a durable job', description: '202 means the execution exists in Temporal.' })
+  @ApiOperation({
+    summary: 'Run a connector operation as a durable job',
+    description: '202 means the execution exists in Temporal. With `Prefer: wait=N` (N ≤ 60) the response waits for the job to end: 200 with the final job, or 202 after N s.',
+  })
   @ApiAcceptedResponse({ type: JobView, headers: { Location: { description: 'The job URL', schema: { type: 'string' } } } })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retries with the same key and body return the same job.' })
-  @ApiProblemResponses(400, 404, 409, 413, 415, 503)
+  @ApiOkResponse({ type: JobView, description: 'With `Prefer: wait=N`: the job ended within N s.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key + same body → the same job (for ORCH_IDEMPOTENCY_TTL); same key + other body → 422.' })
+  @ApiHeader({ name: 'Prefer', required: false, description: 'RFC 7240 `wait=N`, N ≤ 60.', example: 'wait=10' })
+  @ApiProblemResponses(400, 404, 409, 413, 415, 422, 503)
   async execute(
     @CurrentPrincipal() principal: Principal,
     @Body() request: ExecuteRequestDto,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<JobView> {
-    const job = await this.jobs.execute(principal.tenantId, request);
-    response.setHeader('Location', `/jobs/${job.id}`);
-    return JobView.of(job);
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw AppError.validation([{ field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' }]);
+    }
+    const accepted = await this.jobs.execute(principal.tenantId, request, { idempotencyKey });
+    response.setHeader('Location', `/jobs/${accepted.job.id}`);
+    if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
+    const wait = preferredWaitSeconds(prefer);
+    if (wait === undefined) {
+      response.status(202).json(JobView.of(accepted.job));
+      return;
+    }
+    // The status depends on how the wait ends, so this handler writes the response itself.
+    const job = await this.jobs.awaitCompletion(accepted.job, wait);
+    response.setHeader('Preference-Applied', `wait=${wait}`);
+    response.status(TERMINAL_STATUSES.includes(job.status) ? 200 : 202).json(JobView.of(job));
+  }
+
+  @Post('jobs/:id/cancel')
+  @HttpCode(202)
+  @RequirePermission('exec:execute')
+  @ApiOperation({ summary: 'Cancel a job; an in-flight downstream call is aborted promptly', description: 'The job ends with status `cancelled`.' })
+  @ApiAcceptedResponse({ type: JobView })
+  @ApiProblemResponses(404, 409, 503)
+  async cancel(@CurrentPrincipal() principal: Principal, @Param('id', uuidPipe) id: string): Promise<JobView> {
+    return JobView.of(await this.jobs.cancel(principal.tenantId, id));
   }
 
   @Get('jobs')

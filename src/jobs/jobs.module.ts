@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConfigsModule } from '../configs/configs.module';
 import { ConnectorsModule } from '../connectors/connectors.module';
 import { EventsModule } from '../events/events.module';
 import { PoliciesModule } from '../policies/policies.module';
@@ -7,7 +8,7 @@ import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 
 @Module({
-  imports: [ConnectorsModule, PoliciesModule, EventsModule, TemporalModule],
+  imports: [ConnectorsModule, PoliciesModule, ConfigsModule, EventsModule, TemporalModule],
   controllers: [JobsController],
   providers: [JobsService],
   exports: [JobsService],

@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { createHash, randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import type { JobSpec } from '../../workflows/job-types';
+import { TERMINAL_STATUSES, type JobSpec } from '../../workflows/job-types';
+import { describeTenantWorkflow } from '../auth/tenant-scope';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
+import { ConfigsService } from '../configs/configs.service';
+import { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { EventsService } from '../events/events.service';
-import { PoliciesService } from '../policies/policies.service';
+import { PinnedPolicy, PoliciesService } from '../policies/policies.service';
 import { CONNECTOR_ID, POLICY_ID, TENANT_ID } from '../temporal/search-attributes';
 import { TemporalService } from '../temporal/temporal.service';
 import { ExecuteRequestDto, ListJobsQuery } from './job.dto';
@@ -18,10 +21,30 @@ import { decodeCursor, encodeCursor } from './job-cursor';
 import { EXECUTE_JOB_WORKFLOW, workflowIdForJob } from './workflow-id';
 
 const DEFAULT_PAGE_SIZE = 50;
+const HttpStatusUnprocessable = 422;
 
 export interface ExecuteOptions {
   /** Overrides `job-<id>`, e.g. `webhook-<connectorId>-<eventId>` so a provider's retries start nothing new. */
   workflowId?: string;
+  /** The caller's Idempotency-Key (IETF httpapi draft semantics, tenant-scoped). */
+  idempotencyKey?: string;
+  /** A DLQ replay: the failed job this one replays; it leaves the DLQ in the same transaction. */
+  replayOf?: string;
+}
+
+export interface Accepted {
+  job: JobEntity;
+  /** True when an earlier request with the same Idempotency-Key and body created the job. */
+  replayed: boolean;
+}
+
+/** Stable JSON (sorted keys) so that equal bodies hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 @Injectable()
@@ -31,15 +54,17 @@ export class JobsService {
     private readonly environment: Environment,
     private readonly connectors: ConnectorsService,
     private readonly policies: PoliciesService,
+    private readonly configs: ConfigsService,
     private readonly events: EventsService,
     private readonly temporal: TemporalService,
   ) {}
 
   /**
-   * Accepts a job: the row, its `job.accepted` event and the workflow start commit together, so a
-   * 202 means the execution exists in Temporal and a failure leaves nothing behind.
+   * Accepts a job: the idempotency claim, the row, the workflow start and the `job.accepted` event
+   * commit together, so a 202 means the execution exists in Temporal and a failure leaves nothing.
+   * Concurrent requests with one Idempotency-Key queue on its row and all get the same job.
    */
-  async execute(tenantId: string, request: ExecuteRequestDto, options: ExecuteOptions = {}): Promise<JobEntity> {
+  async execute(tenantId: string, request: ExecuteRequestDto, options: ExecuteOptions = {}): Promise<Accepted> {
     const connector = await this.connectors.get(tenantId, request.connector);
     if (!connector.enabled) throw AppError.conflict('CONNECTOR_DISABLED', `Connector "${connector.name}" is disabled.`);
     if (!Object.prototype.hasOwnProperty.call(connector.spec.operations, request.operation)) {
@@ -48,7 +73,7 @@ export class JobsService {
         'The operation is unknown.',
       );
     }
-    const pinned = await this.policies.pinLatest(tenantId, request.policy ?? connector.policyId);
+    const { pinned, configVersion } = await this.pinPolicy(tenantId, connector, request.policy);
     const spec: JobSpec = {
       jobId: randomUUID(),
       tenantId,
@@ -57,12 +82,17 @@ export class JobsService {
       input: request.input ?? {},
       policyId: pinned.policyId,
       policyVersion: pinned.version,
-      configVersion: null,
+      configVersion,
     };
     const workflowId = options.workflowId ?? workflowIdForJob(spec.jobId);
     const taskQueue = connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE;
 
     return this.dataSource.transaction(async (manager) => {
+      if (options.idempotencyKey) {
+        const earlier = await this.claimKey(manager, tenantId, options.idempotencyKey, canonicalJson(request), spec.jobId);
+        if (earlier) return { job: earlier, replayed: true };
+      }
+      if (options.replayOf) await this.claimReplay(manager, tenantId, options.replayOf, spec.jobId);
       const job = manager.create(JobEntity, {
         id: spec.jobId,
         tenantId,
@@ -83,9 +113,11 @@ export class JobsService {
         createdAt: new Date(),
         startedAt: null,
         completedAt: null,
+        replayOf: options.replayOf ?? null,
+        replayedBy: null,
+        dlqPurgedAt: null,
       });
       await manager.insert(JobEntity, job as QueryDeepPartialEntity<JobEntity>);
-      await this.events.append(manager, tenantId, spec.jobId, 'job.accepted', { connectorId: connector.id, operation: spec.operation });
       const handle = await this.temporal.use((client) =>
         client.workflow.start(EXECUTE_JOB_WORKFLOW, {
           workflowId,
@@ -101,8 +133,36 @@ export class JobsService {
       );
       job.runId = handle.firstExecutionRunId;
       await manager.update(JobEntity, { id: job.id }, { runId: job.runId });
-      return job;
+      // Last, so the per-tenant event counter is locked only for the commit.
+      await this.events.append(manager, tenantId, spec.jobId, 'job.accepted', {
+        connectorId: connector.id,
+        operation: spec.operation,
+        ...(options.replayOf ? { replayOf: options.replayOf } : {}),
+      });
+      return { job, replayed: false };
     });
+  }
+
+  /** Holds the response until the job ends or `seconds` pass; returns the job as it is then. */
+  async awaitCompletion(job: JobEntity, seconds: number): Promise<JobEntity> {
+    if (seconds > 0 && !TERMINAL_STATUSES.includes(job.status)) {
+      await this.temporal.awaitResult(job.workflowId, seconds * 1000);
+    }
+    return this.get(job.tenantId, job.id);
+  }
+
+  async cancel(tenantId: string, id: string): Promise<JobEntity> {
+    const job = await this.get(tenantId, id);
+    if (TERMINAL_STATUSES.includes(job.status)) {
+      throw AppError.conflict('JOB_ALREADY_FINISHED', `Job ${id} already ended with status ${job.status}.`);
+    }
+    // The workflow id comes from the tenant's own row, never from the caller, and the workflow
+    // must carry the tenant's TenantId search attribute too.
+    await this.temporal.use(async (client) => {
+      await describeTenantWorkflow(client, tenantId, job.workflowId, () => AppError.notFound('JOB_NOT_FOUND', `Job ${id} does not exist.`));
+      await client.workflow.getHandle(job.workflowId).cancel();
+    });
+    return job;
   }
 
   async get(tenantId: string, id: string): Promise<JobEntity> {
@@ -133,5 +193,48 @@ export class JobsService {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
+  }
+
+  /** Precedence: the request's policy override, the active config's binding, the connector's policy, the default. */
+  private async pinPolicy(tenantId: string, connector: ConnectorEntity, override: string | undefined): Promise<{ pinned: PinnedPolicy; configVersion: number | null }> {
+    const config = await this.configs.resolve(tenantId, connector);
+    if (override) return { pinned: await this.policies.pinLatest(tenantId, override), configVersion: config.configVersion };
+    if (config.policy) return { pinned: await this.policies.pinVersion(tenantId, config.policy.policyId, config.policy.version), configVersion: config.configVersion };
+    return { pinned: await this.policies.pinLatest(tenantId, connector.policyId), configVersion: config.configVersion };
+  }
+
+  /**
+   * Claims the key for `jobId` (taking over an expired claim), or returns the job of the live claim
+   * with the same body. A concurrent claimer waits on the row until this transaction ends.
+   */
+  private async claimKey(manager: EntityManager, tenantId: string, key: string, body: string, jobId: string): Promise<JobEntity | null> {
+    const hash = createHash('sha256').update(body).digest('hex');
+    const claimed: unknown[] = await manager.query(
+      `INSERT INTO idempotency_keys (tenant_id, key, request_hash, job_id, expires_at)
+       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+       ON CONFLICT (tenant_id, key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, job_id = EXCLUDED.job_id, created_at = now(), expires_at = EXCLUDED.expires_at
+         WHERE idempotency_keys.expires_at <= now()
+       RETURNING job_id`,
+      [tenantId, key, hash, jobId, this.environment.ORCH_IDEMPOTENCY_TTL],
+    );
+    if (claimed.length > 0) return null;
+    const [existing]: { request_hash: string; job_id: string }[] = await manager.query(
+      'SELECT request_hash, job_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2',
+      [tenantId, key],
+    );
+    if (existing.request_hash !== hash) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', HttpStatusUnprocessable, 'This Idempotency-Key was used with a different request body.');
+    }
+    return manager.findOneByOrFail(JobEntity, { tenantId, id: existing.job_id });
+  }
+
+  /** Links a DLQ job to its replay, once: replaying the same failed job twice is a conflict. */
+  private async claimReplay(manager: EntityManager, tenantId: string, originalId: string, jobId: string) {
+    const [, claimed] = await manager.query(
+      `UPDATE jobs SET replayed_by = $3 WHERE tenant_id = $1 AND id = $2 AND replayed_by IS NULL`,
+      [tenantId, originalId, jobId],
+    );
+    if (claimed === 0) throw AppError.conflict('ALREADY_REPLAYED', `Job ${originalId} was already replayed.`);
   }
 }

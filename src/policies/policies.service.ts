@@ -94,6 +94,12 @@ export class PoliciesService {
     return { policyId: policy.id, version: version.version, document: version.document };
   }
 
+  /** An exact version (as a config binds it). */
+  async pinVersion(tenantId: string, policyId: string, version: number): Promise<PinnedPolicy> {
+    const found = await this.getVersion(tenantId, policyId, version);
+    return { policyId, version, document: found.document };
+  }
+
   /** Throws POLICY_NOT_FOUND unless the tenant owns the policy. */
   async find(tenantId: string, policyId: string): Promise<PolicyEntity> {
     const policy = await this.dataSource.getRepository(PolicyEntity).findOneBy({ id: policyId, tenantId });

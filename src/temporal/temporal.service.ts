@@ -47,6 +47,18 @@ export class TemporalService implements OnApplicationShutdown {
     }
   }
 
+  /** Waits up to `timeoutMs` for a workflow to close; false when it is still running then (or Temporal is away). */
+  async awaitResult(workflowId: string, timeoutMs: number): Promise<boolean> {
+    try {
+      const { connection, client } = await this.connect();
+      await connection.withDeadline(Date.now() + timeoutMs, () => client.workflow.getHandle(workflowId).result());
+      return true;
+    } catch {
+      // Timed out, or the workflow failed/was cancelled: the caller reads the job record either way.
+      return false;
+    }
+  }
+
   /** For readiness: true when the frontend answers its health check now. */
   async isServing(): Promise<boolean> {
     try {

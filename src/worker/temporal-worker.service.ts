@@ -3,11 +3,15 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createActivities } from '../../activities';
+import { createOutboundHttp } from '../../activities/outbound-http';
+import { createRetentionActivities } from '../../activities/retention';
 import { Environment } from '../config/environment';
 import { JobLedgerService } from '../jobs/job-ledger.service';
 import { ShutdownState } from '../health/shutdown-state';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { ResilienceStore } from '../resilience/resilience-store';
+import { RetentionService } from '../retention/retention.service';
+import { SecretResolver } from '../secrets/secret-resolver';
 
 /** Built by `npm run build` (scripts/build-workflow-bundle.ts); workers never bundle at start-up. */
 export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle.js');
@@ -22,6 +26,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
   private connection?: NativeConnection;
   private workers: Worker[] = [];
   private running?: Promise<void>;
+  private outbound?: ReturnType<typeof createOutboundHttp>;
 
   constructor(
     private readonly environment: Environment,
@@ -29,6 +34,8 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
     private readonly resilience: ResilienceStore,
     private readonly metrics: WorkerMetrics,
     private readonly shutdownState: ShutdownState,
+    private readonly retention: RetentionService,
+    private readonly secrets: SecretResolver,
   ) {}
 
   get taskQueues(): string[] {
@@ -38,11 +45,14 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
   async onApplicationBootstrap() {
     if (!existsSync(WORKFLOW_BUNDLE_PATH)) throw new Error(`No workflow bundle at ${WORKFLOW_BUNDLE_PATH}: run \`npm run build\``);
     this.connection = await NativeConnection.connect({ address: this.environment.TEMPORAL_ADDRESS });
+    this.outbound = createOutboundHttp({ deploymentAllowsPrivateNetwork: this.environment.ORCH_ALLOW_PRIVATE_NETWORK });
     const activities = createActivities({
       ledger: this.ledger,
       resilience: this.resilience,
       metrics: this.metrics,
-      fetch: globalThis.fetch,
+      // Connector calls go through the SSRF guard; private targets need the connector's and the deployment's consent.
+      outbound: this.outbound,
+      secrets: this.secrets,
       maxResponseBytes: MAX_RESPONSE_BYTES,
       slotTtlMs: SLOT_TTL_MS,
     });
@@ -53,7 +63,10 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
           namespace: this.environment.TEMPORAL_NAMESPACE,
           taskQueue,
           workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
-          activities,
+          activities: {
+            ...activities,
+            ...createRetentionActivities(this.retention.targets(), this.environment.ORCH_IDEMPOTENCY_CLEANUP_BATCH_SIZE),
+          },
           shutdownGraceTime: `${this.environment.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
         }),
       ),
@@ -77,6 +90,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
     for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     await this.running?.catch(() => undefined);
     await this.connection?.close();
+    await this.outbound?.close();
     this.logger.log('worker stopped');
   }
 }

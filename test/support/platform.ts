@@ -34,6 +34,12 @@ export async function http<T = any>( // eslint-disable-line @typescript-eslint/n
   return { status: response.status, headers: response.headers, body: parsed as T };
 }
 
+/** Runs a TestPlatform with AUTH_MODE=jwt: the env the api and workers get, and headers its helpers send (see test/support/auth.ts). */
+export interface PlatformAuth {
+  env(): Record<string, string>;
+  headers(plane: 'control' | 'exec'): Promise<Record<string, string>>;
+}
+
 /**
  * A whole platform for one test file: its own database and task queue, an api process (control and
  * exec on their own ports) and worker processes, all on the shared test Temporal/Postgres/Redis.
@@ -46,15 +52,28 @@ export class TestPlatform {
   databaseUrl = '';
   readonly taskQueue = uniqueName('q');
 
-  constructor(private readonly overrides: Record<string, string> = {}) {}
+  constructor(
+    private readonly overrides: Record<string, string> = {},
+    /** Without it the platform runs with AUTH_MODE=disabled (tenant `dev`). */
+    readonly options: { auth?: PlatformAuth } = {},
+  ) {}
+
+  /** What the helpers below send: the auth's default identity, or nothing with AUTH_MODE=disabled. */
+  async authHeaders(plane: 'control' | 'exec'): Promise<Record<string, string>> {
+    return this.options.auth ? this.options.auth.headers(plane) : {};
+  }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
       ...serviceEnv(),
       DATABASE_URL: this.databaseUrl,
       AUTH_MODE: 'disabled',
+      ...this.options.auth?.env(),
       ORCH_TASK_QUEUE: this.taskQueue,
       CONNECTOR_RETRY_BASE_SECONDS: '1',
+      // Tests call a downstream on loopback (connectors with allowPrivateNetwork: true); the SSRF
+      // guard needs the deployment's consent too. Override with 'false' to test the guard itself.
+      ORCH_ALLOW_PRIVATE_NETWORK: 'true',
       ...this.overrides,
       ...extra,
     };
@@ -86,6 +105,7 @@ export class TestPlatform {
   /** Creates an `http` connector aimed at `baseUrl`; returns its body. */
   async createConnector(baseUrl: string, operations: Record<string, unknown>, extra: Record<string, unknown> = {}) {
     const reply = await http('POST', `${this.control}/connectors`, {
+      headers: await this.authHeaders('control'),
       json: { name: uniqueName('c').replace('_', '-'), type: 'http', baseUrl, operations, allowPrivateNetwork: true, ...extra },
     });
     if (reply.status !== 201) throw new Error(`connector not created: ${reply.status} ${JSON.stringify(reply.body)}`);
@@ -94,24 +114,24 @@ export class TestPlatform {
 
   /** Creates a policy; sections not given take the defaults. Returns its body. */
   async createPolicy(document: Record<string, unknown>) {
-    const reply = await http('POST', `${this.control}/policies`, { json: { name: uniqueName('p').replace('_', '-'), ...document } });
+    const reply = await http('POST', `${this.control}/policies`, { headers: await this.authHeaders('control'), json: { name: uniqueName('p').replace('_', '-'), ...document } });
     if (reply.status !== 201) throw new Error(`policy not created: ${reply.status} ${JSON.stringify(reply.body)}`);
     return reply.body as { id: string; latestVersion: number };
   }
 
   async events(query: string) {
-    return (await http('GET', `${this.exec}/events?limit=500&${query}`)).body.items as { id: string; type: string; jobId: string | null; data: Record<string, unknown> }[];
+    return (await http('GET', `${this.exec}/events?limit=500&${query}`, { headers: await this.authHeaders('exec') })).body.items as { id: string; type: string; jobId: string | null; data: Record<string, unknown> }[];
   }
 
   async execute(body: Record<string, unknown>, headers: Record<string, string> = {}) {
-    return http('POST', `${this.exec}/execute`, { json: body, headers });
+    return http('POST', `${this.exec}/execute`, { json: body, headers: { ...(await this.authHeaders('exec')), ...headers } });
   }
 
   /** Polls GET /jobs/:id until the job reaches a terminal status. */
   async waitForJob(id: string, timeoutMs = 60_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const reply = await http('GET', `${this.exec}/jobs/${id}`);
+      const reply = await http('GET', `${this.exec}/jobs/${id}`, { headers: await this.authHeaders('exec') });
       if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(reply.body?.status)) return reply.body;
       if (Date.now() > deadline) throw new Error(`job ${id} still ${reply.body?.status} after ${timeoutMs} ms`);
       await delay(100);

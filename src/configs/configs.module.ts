@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
+import { ConfigsController } from './configs.controller';
+import { ConfigsService } from './configs.service';
+
+@Module({ imports: [EventsModule], controllers: [ConfigsController], providers: [ConfigsService], exports: [ConfigsService] })
+export class ConfigsModule {}

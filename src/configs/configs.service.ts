@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppError, FieldError } from '../common/app-error';
+import { ConnectorEntity } from '../connectors/connector.entity';
+import { EventsService } from '../events/events.service';
+import { ConfigDocument, ConfigEntity, PolicyVersionRef } from './config.entity';
+import { CreateConfigDto } from './config.dto';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Immutable config versions and one active pointer per tenant. The pointer is the latest row of
+ * `config_activations`; activate and rollback append a row in one statement, so they are atomic.
+ */
+@Injectable()
+export class ConfigsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: EventsService,
+  ) {}
+
+  async create(tenantId: string, dto: CreateConfigDto, createdBy: string): Promise<ConfigEntity> {
+    const document = await this.validate(tenantId, dto);
+    for (let tries = 0; ; tries++) {
+      try {
+        const [row]: { version: number }[] = await this.dataSource.query(
+          `INSERT INTO configs (tenant_id, version, document, created_by)
+           SELECT $1::varchar, COALESCE(max(version), 0) + 1, $2::jsonb, $3::varchar FROM configs WHERE tenant_id = $1::varchar RETURNING version`,
+          [tenantId, JSON.stringify(document), createdBy],
+        );
+        return this.get(tenantId, row.version);
+      } catch (error) {
+        // Two creators raced for the same version number: take the next one.
+        if (tries < 3 && (error as { driverError?: { code?: string } }).driverError?.code === '23505') continue;
+        throw error;
+      }
+    }
+  }
+
+  list(tenantId: string): Promise<ConfigEntity[]> {
+    return this.dataSource.getRepository(ConfigEntity).find({ where: { tenantId }, order: { version: 'DESC' } });
+  }
+
+  async get(tenantId: string, version: number): Promise<ConfigEntity> {
+    const config = await this.dataSource.getRepository(ConfigEntity).findOneBy({ tenantId, version });
+    if (!config) throw AppError.notFound('CONFIG_NOT_FOUND', `Config version ${version} does not exist.`);
+    return config;
+  }
+
+  /** The active config, or null when none was ever activated. */
+  async active(tenantId: string): Promise<ConfigEntity | null> {
+    const [row]: { version: number }[] = await this.dataSource.query(
+      'SELECT version FROM config_activations WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1',
+      [tenantId],
+    );
+    return row ? this.get(tenantId, row.version) : null;
+  }
+
+  async activate(tenantId: string, version: number, by: string): Promise<ConfigEntity> {
+    const config = await this.get(tenantId, version);
+    await this.movePointer(tenantId, version, 'activate', by);
+    return config;
+  }
+
+  /**
+   * Re-activates the version that was active before the current one (like `kubectl rollout undo`:
+   * two rollbacks in a row return to where they started).
+   */
+  async rollback(tenantId: string, by: string): Promise<ConfigEntity> {
+    const rows: { version: number }[] = await this.dataSource.query(
+      'SELECT version FROM config_activations WHERE tenant_id = $1 ORDER BY id DESC LIMIT 2',
+      [tenantId],
+    );
+    if (rows.length < 2) throw AppError.conflict('NOTHING_TO_ROLL_BACK', 'No earlier config version was ever active.');
+    await this.movePointer(tenantId, rows[1].version, 'rollback', by, rows[0].version);
+    return this.get(tenantId, rows[1].version);
+  }
+
+  /** The policy version a new job of `connector` runs under according to the active config, if it says. */
+  async resolve(tenantId: string, connector: ConnectorEntity): Promise<{ configVersion: number | null; policy: PolicyVersionRef | null }> {
+    const config = await this.active(tenantId);
+    if (!config) return { configVersion: null, policy: null };
+    const { bindings, defaultPolicy } = config.document;
+    return { configVersion: config.version, policy: bindings[connector.id] ?? defaultPolicy ?? null };
+  }
+
+  private async movePointer(tenantId: string, version: number, action: 'activate' | 'rollback', by: string, from?: number) {
+    await this.dataSource.transaction(async (manager) => {
+      // Serialise pointer moves per tenant so the "previous" version of a rollback is well defined.
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`configs:${tenantId}`]);
+      await manager.query(
+        'INSERT INTO config_activations (tenant_id, version, action, activated_by) VALUES ($1, $2, $3, $4)',
+        [tenantId, version, action, by],
+      );
+      await this.events.append(manager, tenantId, null, 'config.activated', { version, action, by, ...(from ? { from } : {}) });
+    });
+  }
+
+  /** Every reference must exist in the tenant; connector names are stored as ids. */
+  private async validate(tenantId: string, dto: CreateConfigDto): Promise<ConfigDocument> {
+    const errors: FieldError[] = [];
+    const bindings: Record<string, PolicyVersionRef> = {};
+    const checkRef = async (field: string, ref: unknown): Promise<PolicyVersionRef | null> => {
+      const candidate = ref as Partial<PolicyVersionRef> | null;
+      if (!candidate || typeof candidate.policyId !== 'string' || !UUID.test(candidate.policyId) || !Number.isInteger(candidate.version)) {
+        errors.push({ field, message: 'must be { policyId: uuid, version: integer }' });
+        return null;
+      }
+      const [found]: unknown[] = await this.dataSource.query(
+        `SELECT 1 FROM policy_versions v JOIN policies p ON p.id = v.policy_id WHERE p.tenant_id = $1 AND v.policy_id = $2 AND v.version = $3`,
+        [tenantId, candidate.policyId, candidate.version],
+      );
+      if (!found) errors.push({ field, message: `names no version ${candidate.version} of a policy ${candidate.policyId} of this tenant` });
+      return { policyId: candidate.policyId, version: candidate.version as number };
+    };
+    for (const [key, ref] of Object.entries(dto.bindings ?? {})) {
+      const connector = await this.dataSource
+        .getRepository(ConnectorEntity)
+        .findOneBy(UUID.test(key) ? { tenantId, id: key } : { tenantId, name: key });
+      if (!connector) errors.push({ field: `bindings.${key}`, message: 'names no connector of this tenant' });
+      const checked = await checkRef(`bindings.${key}`, ref);
+      if (connector && checked) bindings[connector.id] = checked;
+    }
+    const defaultPolicy = dto.defaultPolicy ? await checkRef('defaultPolicy', dto.defaultPolicy) : null;
+    for (const [flag, value] of Object.entries(dto.features ?? {})) {
+      if (typeof value !== 'boolean') errors.push({ field: `features.${flag}`, message: 'must be true or false' });
+    }
+    if (errors.length > 0) throw AppError.validation(errors);
+    return { bindings, defaultPolicy, apiRateLimit: dto.apiRateLimit ? { ...dto.apiRateLimit } : null, features: { ...dto.features } };
+  }
+}

@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+import { JobView } from '../jobs/job.dto';
+
+const ERROR_TYPES = ['NetworkError', 'AttemptTimeout', 'HttpError', 'ConfigurationError', 'InternalError', 'TotalTimeout'];
+
+export class DlqFilterDto {
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  connector?: string;
+
+  @ApiPropertyOptional({ example: 'createCharge' }) @IsOptional() @IsString() @Length(1, 200)
+  operation?: string;
+
+  @ApiPropertyOptional({ enum: ERROR_TYPES }) @IsOptional() @IsIn(ERROR_TYPES)
+  errorType?: string;
+
+  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true })
+  failedAfter?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-31T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true })
+  failedBefore?: string;
+}
+
+export class ListDlqQuery extends DlqFilterDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional() @Transform(({ value }) => (value === undefined ? undefined : Number(value))) @IsInt() @Min(1) @Max(200)
+  limit?: number;
+}
+
+export class ReplayOneDto {
+  @ApiPropertyOptional({ example: { amount: 1200, currency: 'eur' }, description: 'Replaces the original input.' })
+  @IsOptional() @IsObject()
+  input?: Record<string, unknown>;
+}
+
+export class BulkReplayDto {
+  @ApiProperty({ type: DlqFilterDto }) @ValidateNested() @Type(() => DlqFilterDto)
+  filter: DlqFilterDto;
+
+  @ApiPropertyOptional({ default: false, description: 'Only count what would be replayed.' })
+  @IsOptional() @IsBoolean()
+  dryRun?: boolean;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000, description: 'At most this many replays per call.' })
+  @IsOptional() @IsInt() @Min(1) @Max(1000)
+  limit?: number;
+}
+
+export class DlqPage {
+  @ApiProperty({ type: [JobView] }) items: JobView[];
+}
+
+class ReplayedPair {
+  @ApiProperty({ format: 'uuid' }) original: string;
+  @ApiProperty({ format: 'uuid' }) job: string;
+}
+
+class ReplayFailure {
+  @ApiProperty({ format: 'uuid' }) original: string;
+  @ApiProperty({ example: 'CONNECTOR_DISABLED' }) code: string;
+}
+
+export class BulkReplayResult {
+  @ApiProperty({ description: 'Jobs matching the filter (what a real run replays).' }) count: number;
+  @ApiProperty() dryRun: boolean;
+  @ApiProperty({ type: [ReplayedPair] }) replayed: ReplayedPair[];
+  @ApiProperty({ type: [ReplayFailure] }) failed: ReplayFailure[];
+}
