@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, FieldError } from '../common/app-error';
+import { byIdOrName, isUuid } from '../common/identifiers';
+import { isUniqueViolation } from '../database/postgres-errors';
 import { ConnectorEntity } from '../connectors/connector.entity';
 import { EventsService } from '../events/events.service';
 import { ConfigDocument, ConfigEntity, PolicyVersionRef } from './config.entity';
 import { CreateConfigDto } from './config.dto';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Immutable config versions and one active pointer per tenant. The pointer is the latest row of
@@ -32,7 +33,7 @@ export class ConfigsService {
         return this.get(tenantId, row.version);
       } catch (error) {
         // Two creators raced for the same version number: take the next one.
-        if (tries < 3 && (error as { driverError?: { code?: string } }).driverError?.code === '23505') continue;
+        if (tries < 3 && isUniqueViolation(error)) continue;
         throw error;
       }
     }
@@ -103,7 +104,7 @@ export class ConfigsService {
     const bindings: Record<string, PolicyVersionRef> = {};
     const checkRef = async (field: string, ref: unknown): Promise<PolicyVersionRef | null> => {
       const candidate = ref as Partial<PolicyVersionRef> | null;
-      if (!candidate || typeof candidate.policyId !== 'string' || !UUID.test(candidate.policyId) || !Number.isInteger(candidate.version)) {
+      if (!candidate || typeof candidate.policyId !== 'string' || !isUuid(candidate.policyId) || !Number.isInteger(candidate.version)) {
         errors.push({ field, message: 'must be { policyId: uuid, version: integer }' });
         return null;
       }
@@ -117,7 +118,7 @@ export class ConfigsService {
     for (const [key, ref] of Object.entries(dto.bindings ?? {})) {
       const connector = await this.dataSource
         .getRepository(ConnectorEntity)
-        .findOneBy(UUID.test(key) ? { tenantId, id: key } : { tenantId, name: key });
+        .findOneBy(byIdOrName(tenantId, key));
       if (!connector) errors.push({ field: `bindings.${key}`, message: 'names no connector of this tenant' });
       const checked = await checkRef(`bindings.${key}`, ref);
       if (connector && checked) bindings[connector.id] = checked;

@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { isUniqueViolation } from '../database/postgres-errors';
 import { ConnectorSpec, HttpConnectorSpec, HttpOperation, isHttpSpec, StripeConnectorSpec, StripeRoute } from '../../activities/http-request';
 import type { HttpAuth } from '../../activities/secrets';
 import { AppError, FieldError } from '../common/app-error';
+import { byIdOrName, isUuid } from '../common/identifiers';
 import { PoliciesService } from '../policies/policies.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { ConnectorEntity, ConnectorType } from './connector.entity';
 import { CreateConnectorDto, DEFAULT_TOLERANCE_SECONDS, UpdateConnectorDto } from './connector.dto';
 import { validateAuth, validateBaseUrl, validateOperations, validateRoutes } from './operation-spec';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UNIQUE_VIOLATION = '23505';
 
 const HTTP_FIELDS = ['baseUrl', 'operations', 'auth', 'allowPrivateNetwork'] as const;
 const STRIPE_FIELDS = ['signingSecretRef', 'toleranceSeconds', 'routes'] as const;
@@ -105,14 +105,14 @@ export class ConnectorsService {
 
   /** By id or by name, within the tenant; another tenant's connector is simply not found. */
   async get(tenantId: string, idOrName: string): Promise<ConnectorEntity> {
-    const connector = await this.repository.findOneBy(UUID.test(idOrName) ? { tenantId, id: idOrName } : { tenantId, name: idOrName });
+    const connector = await this.repository.findOneBy(byIdOrName(tenantId, idOrName));
     if (!connector) throw AppError.notFound('CONNECTOR_NOT_FOUND', `Connector "${idOrName}" does not exist.`);
     return connector;
   }
 
   /** A stripe connector by id alone, for the unauthenticated webhook ingress (the signature decides). */
   async findStripe(id: string): Promise<ConnectorEntity | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     return this.repository.findOneBy({ id, type: 'stripe' });
   }
 
@@ -192,7 +192,7 @@ export class ConnectorsService {
     try {
       return await save();
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(error)) {
         throw AppError.conflict('CONNECTOR_NAME_TAKEN', `A connector named "${name}" already exists.`);
       }
       throw error;

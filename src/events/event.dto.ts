@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 import type { EventType } from '../../workflows/job-types';
@@ -28,19 +28,8 @@ export class ListEventsQuery {
   limit?: number;
 }
 
-export class StreamEventsQuery {
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID()
-  jobId?: string;
-
-  @ApiPropertyOptional({ enum: EVENT_TYPES })
-  @IsOptional() @IsIn(EVENT_TYPES)
-  type?: EventType;
-
-  @ApiPropertyOptional({ description: 'Start after this event id (Last-Event-ID wins when both are sent); default: only new events.', example: '120' })
-  @IsOptional() @Matches(/^\d{1,18}$/, { message: 'after must be an event id' })
-  after?: string;
-}
+/** The same filters as GET /events, minus `limit`: a stream is unbounded. */
+export class StreamEventsQuery extends OmitType(ListEventsQuery, ['limit'] as const) {}
 
 export class EventView {
   @ApiProperty({ example: '121', description: 'Monotonic; use as `after` to resume.' }) id: string;

@@ -7,6 +7,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { TERMINAL_STATUSES, type JobSpec } from '../../workflows/job-types';
 import { describeTenantWorkflow } from '../auth/tenant-scope';
 import { AppError } from '../common/app-error';
+import { keysetPage } from '../database/keyset-page';
 import { Environment } from '../config/environment';
 import { ConfigsService } from '../configs/configs.service';
 import { ConnectorEntity } from '../connectors/connector.entity';
@@ -17,7 +18,6 @@ import { CONNECTOR_ID, POLICY_ID, TENANT_ID } from '../temporal/search-attribute
 import { TemporalService } from '../temporal/temporal.service';
 import { ExecuteRequestDto, ListJobsQuery } from './job.dto';
 import { JobEntity } from './job.entity';
-import { decodeCursor, encodeCursor } from './job-cursor';
 import { EXECUTE_JOB_WORKFLOW, workflowIdForJob } from './workflow-id';
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -174,25 +174,12 @@ export class JobsService {
   /** Newest first, keyset-paginated on (createdAt, id). */
   async list(tenantId: string, query: ListJobsQuery): Promise<{ items: JobEntity[]; nextCursor: string | null }> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const builder = this.dataSource
-      .getRepository(JobEntity)
-      .createQueryBuilder('j')
-      .where('j.tenant_id = :tenantId', { tenantId })
-      .orderBy('j.created_at', 'DESC')
-      .addOrderBy('j.id', 'DESC')
-      .limit(limit + 1);
+    const builder = this.dataSource.getRepository(JobEntity).createQueryBuilder('j').where('j.tenant_id = :tenantId', { tenantId });
     if (query.status) builder.andWhere('j.status = :status', { status: query.status });
     if (query.connector) builder.andWhere('j.connector_id = :connector', { connector: query.connector });
     if (query.createdAfter) builder.andWhere('j.created_at > :after', { after: new Date(query.createdAfter) });
     if (query.createdBefore) builder.andWhere('j.created_at < :before', { before: new Date(query.createdBefore) });
-    if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
-      builder.andWhere('(j.created_at, j.id) < (:cursorAt, :cursorId)', { cursorAt: cursor.createdAt, cursorId: cursor.id });
-    }
-    const rows = await builder.getMany();
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
+    return keysetPage(builder, { alias: 'j', timeColumn: 'created_at', limit, cursor: query.cursor, positionOf: (job) => ({ at: job.createdAt, id: job.id }) });
   }
 
   /** Precedence: the request's policy override, the active config's binding, the connector's policy, the default. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { isUniqueViolation } from '../database/postgres-errors';
 import { defaultPolicy, PolicyDocument } from '../../workflows/policy';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
@@ -8,7 +9,6 @@ import { PolicyDocumentDto } from './policy.dto';
 import { PolicyEntity, PolicyVersionEntity } from './policy.entity';
 
 export const DEFAULT_POLICY_NAME = 'default';
-const UNIQUE_VIOLATION = '23505';
 
 export interface PinnedPolicy {
   policyId: string;
@@ -48,7 +48,7 @@ export class PoliciesService {
         return [policy, version];
       });
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(error)) {
         throw AppError.conflict('POLICY_NAME_TAKEN', `A policy named "${name}" already exists.`);
       }
       throw error;

@@ -4,12 +4,12 @@ import { open, realpath } from 'node:fs/promises';
 import { DataSource } from 'typeorm';
 import type { SecretSource } from '../../activities/ports';
 import { SecretUnavailableError } from '../../activities/secrets';
+import { isUuid } from '../common/identifiers';
 import { Environment } from '../config/environment';
 import { SecretCipher, sealingContext } from './secret-cipher';
 import { SecretRefEntity } from './secret-ref.entity';
 import { ENV_SECRET_NAME, filePathProblem, MAX_SECRET_BYTES } from './secret-references';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Turns a secret ref into its value, where the value is needed: in the worker (connector auth) and,
@@ -28,7 +28,7 @@ export class SecretResolver implements SecretSource {
   }
 
   async resolve(tenantId: string, secretRefId: string): Promise<string> {
-    const ref = UUID.test(secretRefId)
+    const ref = isUuid(secretRefId)
       ? await this.dataSource
           .getRepository(SecretRefEntity)
           .createQueryBuilder('s')

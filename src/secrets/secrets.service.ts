@@ -1,16 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { isUniqueViolation } from '../database/postgres-errors';
 import { AppError, FieldError } from '../common/app-error';
+import { byIdOrName } from '../common/identifiers';
 import { Environment } from '../config/environment';
 import { SecretCipher, sealingContext } from './secret-cipher';
 import { CreateSecretRefDto } from './secret-ref.dto';
 import { SecretRefEntity } from './secret-ref.entity';
 import { ENV_SECRET_NAME, ENV_SECRET_PREFIX, filePathProblem } from './secret-references';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UNIQUE_VIOLATION = '23505';
 const PROVIDER_FIELDS = { env: 'envVar', file: 'path', local: 'value' } as const;
 
 /** Secret refs: created and listed through the control plane; values go in and never come out. */
@@ -62,7 +62,7 @@ export class SecretsService implements OnApplicationBootstrap {
         ciphertext: sealed?.ciphertext ?? null,
       });
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(error)) {
         throw AppError.conflict('SECRET_REF_NAME_TAKEN', `A secret ref named "${dto.name}" already exists.`);
       }
       throw new Error('could not store the secret ref'); // no driver error: its parameters hold the sealed value
@@ -76,7 +76,7 @@ export class SecretsService implements OnApplicationBootstrap {
 
   /** By id or name, within the tenant; another tenant's ref is simply not found. */
   async get(tenantId: string, idOrName: string): Promise<SecretRefEntity> {
-    const ref = await this.repository.findOneBy(UUID.test(idOrName) ? { tenantId, id: idOrName } : { tenantId, name: idOrName });
+    const ref = await this.repository.findOneBy(byIdOrName(tenantId, idOrName));
     if (!ref) throw AppError.notFound('SECRET_REF_NOT_FOUND', `Secret ref "${idOrName}" does not exist.`);
     return ref;
   }

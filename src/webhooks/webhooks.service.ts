@@ -9,7 +9,7 @@ import { AppError } from '../common/app-error';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { routeFor } from '../connectors/operation-spec';
 import { EventsService } from '../events/events.service';
-import { decodeCursor, encodeCursor } from '../jobs/job-cursor';
+import { keysetPage } from '../database/keyset-page';
 import { JobsService } from '../jobs/jobs.service';
 import { SecretResolver } from '../secrets/secret-resolver';
 import { SignatureRejected, verifyStripeEvent } from './stripe-verifier';
@@ -111,24 +111,12 @@ export class WebhooksService {
 
   async list(tenantId: string, query: ListInboxQuery): Promise<{ items: WebhookInboxEntity[]; nextCursor: string | null }> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const builder = this.inbox
-      .createQueryBuilder('w')
-      .where('w.tenant_id = :tenantId', { tenantId })
-      .orderBy('w.received_at', 'DESC')
-      .addOrderBy('w.id', 'DESC')
-      .limit(limit + 1);
+    const builder = this.inbox.createQueryBuilder('w').where('w.tenant_id = :tenantId', { tenantId });
     if (query.connector) builder.andWhere('w.connector_id = :connector', { connector: query.connector });
     if (query.status) builder.andWhere('w.status = :status', { status: query.status });
     if (query.eventType) builder.andWhere('w.event_type = :eventType', { eventType: query.eventType });
     if (query.eventId) builder.andWhere('w.event_id = :eventId', { eventId: query.eventId });
-    if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
-      builder.andWhere('(w.received_at, w.id) < (:cursorAt, :cursorId)', { cursorAt: cursor.createdAt, cursorId: cursor.id });
-    }
-    const rows = await builder.getMany();
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.receivedAt, id: last.id }) : null };
+    return keysetPage(builder, { alias: 'w', timeColumn: 'received_at', limit, cursor: query.cursor, positionOf: (row) => ({ at: row.receivedAt, id: row.id }) });
   }
 
   /**
