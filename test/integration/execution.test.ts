@@ -117,6 +117,20 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     assert.equal(badCursor.status, 400);
   });
 
+  test('Swagger documents every route at /docs-json (and serves the UI at /docs) on both ports', async () => {
+    for (const base of [platform.control, platform.exec]) {
+      const spec = await http('GET', `${base}/docs-json`);
+      assert.equal(spec.status, 200);
+      assert.match(spec.body.openapi, /^3\./);
+      for (const path of ['/execute', '/jobs', '/jobs/{id}', '/jobs/{id}/cancel', '/events', '/events/stream', '/connectors', '/connectors/state',
+        '/connectors/{id}/breaker', '/policies', '/policies/{id}/versions', '/configs/activate', '/dlq/replay', '/secret-refs', '/webhooks/{connectorId}', '/audit', '/health/ready']) {
+        assert.ok(spec.body.paths[path], `${path} is documented`);
+      }
+      assert.ok(spec.body.components.schemas.ProblemSchema, 'problem+json is documented');
+      assert.equal((await fetch(`${base}/docs`)).status, 200);
+    }
+  });
+
   describe('bad input gets problem+json with a stable code and writes nothing', () => {
     const cases: [string, () => Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>, number, string][] = [
       ['unknown connector', () => platform.execute({ connector: 'no-such-connector', operation: 'charge' }), 404, 'CONNECTOR_NOT_FOUND'],
