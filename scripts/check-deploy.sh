@@ -161,8 +161,9 @@ fi
 
 # ---- shell scripts -----------------------------------------------------------------------------
 SCRIPTS=(scripts/compose-env.sh scripts/migrate.sh deploy/temporal/setup-schema.sh deploy/temporal/setup-namespace.sh)
-check "shellcheck" "${#SCRIPTS[@]} POSIX scripts + this script" \
-  sh -c 'shellcheck "$@" && shellcheck -s bash scripts/check-deploy.sh' _ "${SCRIPTS[@]}"
+# scripts/prodlike.sh sources lib.sh: -x follows it.
+check "shellcheck" "${#SCRIPTS[@]} POSIX scripts, prodlike.sh + this script" \
+  sh -c 'shellcheck "$@" && shellcheck -x -P scripts scripts/prodlike.sh && shellcheck -s bash scripts/check-deploy.sh' _ "${SCRIPTS[@]}"
 
 # ---- Dockerfile -------------------------------------------------------------------------------
 check "hadolint Dockerfile" "targets api, worker" hadolint --no-color Dockerfile

@@ -16,11 +16,14 @@ async function main() {
 
   // One Express app on every port; the AuthGuard keeps each plane's routes on its own port.
   const [first, ...others] = environment.PORT !== undefined ? [environment.PORT] : [environment.CONTROL_PORT, environment.EXEC_PORT];
+  const shutdown = app.get(ShutdownState);
+  shutdown.drainSeconds = environment.ORCH_SHUTDOWN_DRAIN_SECONDS;
   await app.listen(first);
+  shutdown.track(app.getHttpServer());
   for (const port of others) {
     const server = createServer(app.getHttpAdapter().getInstance());
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, resolve));
-    app.get(ShutdownState).track(server);
+    shutdown.track(server);
   }
   const planes = others.length === 0 ? { port: first } : { controlPort: environment.CONTROL_PORT, execPort: environment.EXEC_PORT };
   app.get(Logger).log({ ...planes, authMode: environment.AUTH_MODE }, 'api listening');

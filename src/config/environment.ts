@@ -109,6 +109,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(3600)
   WORKER_SHUTDOWN_GRACE_SECONDS = 30;
 
+  /** api: after SIGTERM, seconds it keeps serving (not ready, `Connection: close`) before it stops accepting. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(300)
+  ORCH_SHUTDOWN_DRAIN_SECONDS = 0;
+
   /** Base64 of 32 random bytes; encrypts `local` secret refs at rest. */
   @IsOptional() @IsBase64() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be base64 of exactly 32 bytes' })
   ORCH_SECRETS_KEY?: string;

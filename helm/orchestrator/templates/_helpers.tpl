@@ -141,10 +141,13 @@ worker and migration templates. */}}
 {{- end -}}
 {{- end -}}
 
-{{/* api checks (api-deployment.yaml). */}}
+{{/* api checks (api-deployment.yaml): the drain delay (ORCH_SHUTDOWN_DRAIN_SECONDS) comes on
+top of the in-flight drain. */}}
 {{- define "orchestrator.validateApi" -}}
 {{- $s := .Values.api.shutdown -}}
-{{- include "orchestrator.assertShutdownTimings" (dict "what" "api.shutdown" "preStop" $s.preStopSleepSeconds "grace" $s.drainSeconds "graceName" "drainSeconds" "termination" $s.terminationGracePeriodSeconds) -}}
+{{- $delay := int (default 0 $s.drainDelaySeconds) -}}
+{{- $graceName := ternary "drainDelaySeconds + drainSeconds" "drainSeconds" (gt $delay 0) -}}
+{{- include "orchestrator.assertShutdownTimings" (dict "what" "api.shutdown" "preStop" $s.preStopSleepSeconds "grace" (add $delay (int $s.drainSeconds)) "graceName" $graceName "termination" $s.terminationGracePeriodSeconds) -}}
 {{- end -}}
 
 {{/* Worker pool checks (worker-deployments.yaml). */}}
@@ -187,8 +190,22 @@ worker and migration templates. */}}
 
 {{/* ------------------------------------------------------- configuration ---- */}}
 
-{{/* ConfigMap data (non-secret environment). */}}
+{{/* ConfigMap data (non-secret environment): what the chart sets, then config.extraEnv, which
+may not set any of the chart's own variables again (a duplicate key is invalid; the value has a
+place in values.yaml). */}}
 {{- define "orchestrator.configData" -}}
+{{- $managed := include "orchestrator.managedConfigData" . -}}
+{{- $keys := fromYaml $managed -}}
+{{ $managed }}
+{{- range $k, $val := .Values.config.extraEnv }}
+{{- if hasKey $keys $k }}
+{{- fail (printf "config.extraEnv.%s: the chart sets %s itself; use its value in values.yaml" $k $k) }}
+{{- end }}
+{{ $k }}: {{ $val | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "orchestrator.managedConfigData" -}}
 {{- $c := .Values.config -}}
 NODE_ENV: {{ $c.nodeEnv | quote }}
 LOG_LEVEL: {{ $c.logLevel | quote }}
@@ -201,6 +218,8 @@ ORCH_JWT_AUDIENCE_EXEC: {{ $c.jwt.audienceExec | quote }}
 {{- if $c.jwt.jwksUrl }}
 ORCH_JWT_JWKS_URL: {{ $c.jwt.jwksUrl | quote }}
 {{- end }}
+ORCH_JWT_JWKS_COOLDOWN_SECONDS: {{ $c.jwt.jwksCooldownSeconds | int64 | toString | quote }}
+ORCH_JWT_JWKS_CACHE_SECONDS: {{ $c.jwt.jwksCacheSeconds | int64 | toString | quote }}
 TEMPORAL_ADDRESS: {{ $c.temporal.address | quote }}
 TEMPORAL_NAMESPACE: {{ $c.temporal.namespace | quote }}
 ORCH_TASK_QUEUE: {{ $c.defaultTaskQueue | quote }}
@@ -213,15 +232,19 @@ PAYLOAD_STORE_ENDPOINT: {{ $c.payloadStore.endpoint | quote }}
 {{- if $c.payloadStore.bucket }}
 PAYLOAD_STORE_BUCKET: {{ $c.payloadStore.bucket | quote }}
 {{- end }}
-CONNECTOR_MAX_RETRIES: {{ $c.connector.maxRetries | toString | quote }}
-CONNECTOR_RETRY_BASE_SECONDS: {{ $c.connector.retryBaseSeconds | toString | quote }}
-ORCH_IDEMPOTENCY_TTL: {{ $c.idempotency.ttlSeconds | toString | quote }}
-ORCH_IDEMPOTENCY_CLEANUP_INTERVAL: {{ $c.idempotency.cleanupIntervalSeconds | toString | quote }}
-ORCH_IDEMPOTENCY_CLEANUP_BATCH_SIZE: {{ $c.idempotency.cleanupBatchSize | toString | quote }}
+CONNECTOR_MAX_RETRIES: {{ $c.connector.maxRetries | int64 | toString | quote }}
+CONNECTOR_RETRY_BASE_SECONDS: {{ $c.connector.retryBaseSeconds | int64 | toString | quote }}
+ORCH_IDEMPOTENCY_TTL: {{ $c.idempotency.ttlSeconds | int64 | toString | quote }}
+ORCH_IDEMPOTENCY_CLEANUP_INTERVAL: {{ $c.idempotency.cleanupIntervalSeconds | int64 | toString | quote }}
+ORCH_IDEMPOTENCY_CLEANUP_BATCH_SIZE: {{ $c.idempotency.cleanupBatchSize | int64 | toString | quote }}
 ORCH_ALLOW_PRIVATE_NETWORK: {{ $c.allowPrivateNetwork | toString | quote }}
-{{- range $k, $val := $c.extraEnv }}
-{{ $k }}: {{ $val | toString | quote }}
-{{- end }}
+ORCH_MAX_BODY_BYTES: {{ $c.requests.maxBodyBytes | int64 | toString | quote }}
+ORCH_REQUEST_TIMEOUT_MS: {{ $c.requests.timeoutMs | int64 | toString | quote }}
+ORCH_TENANT_RATE_LIMIT_PER_SECOND: {{ $c.tenantRateLimit.perSecond | int64 | toString | quote }}
+ORCH_TENANT_RATE_LIMIT_BURST: {{ $c.tenantRateLimit.burst | int64 | toString | quote }}
+ORCH_EVENT_RETENTION_DAYS: {{ $c.events.retentionDays | int64 | toString | quote }}
+ORCH_SSE_KEEPALIVE_SECONDS: {{ $c.events.sseKeepAliveSeconds | int64 | toString | quote }}
+ORCH_SECRET_FILES_DIR: {{ $c.secretFilesDir | quote }}
 {{- end -}}
 
 {{/* Secret stringData (non-empty values only). */}}
@@ -252,6 +275,20 @@ imagePullSecrets:
 {{- end }}
 securityContext:
   {{- toYaml $root.Values.pod.securityContext | nindent 2 }}
+{{- end -}}
+
+{{/* The Secret behind `file` secret refs (secretFiles.existingSecret), mounted read-only at
+config.secretFilesDir. Only when secretFiles.existingSecret is set. */}}
+{{- define "orchestrator.secretFilesVolume" -}}
+- name: secret-files
+  secret:
+    secretName: {{ .Values.secretFiles.existingSecret }}
+{{- end -}}
+
+{{- define "orchestrator.secretFilesVolumeMount" -}}
+- name: secret-files
+  mountPath: {{ .Values.config.secretFilesDir }}
+  readOnly: true
 {{- end -}}
 
 {{/* Writable /tmp for a read-only root filesystem. */}}
