@@ -2,29 +2,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { Caller, SharedSecretAuth } from '../support/auth';
+import { AuditRow, Caller, SharedSecretAuth } from '../support/auth';
 import { TestPlatform } from '../support/platform';
 import { sql, uniqueName } from '../support/services';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-interface AuditRow {
-  id: string;
-  at: string;
-  tenantId: string;
-  actor: { tenantId: string; subject: string };
-  impersonated: { tenantId: string; subject: string } | null;
-  action: string;
-  target: string;
-  method: string;
-  plane: string;
-  status: number;
-  outcome: string;
-  errorCode: string | null;
-  requestId: string;
-  requestDigest: string | null;
-  responseDigest: string | null;
-}
 
 describe('operator audit log and GET /audit', () => {
   const auth = new SharedSecretAuth();

@@ -1,27 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Caller, SharedSecretAuth, TestRole } from '../support/auth';
+import { AuditRow, Caller, SharedSecretAuth, TestRole } from '../support/auth';
 import { TestPlatform } from '../support/platform';
 import { sql, uniqueName } from '../support/services';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-interface AuditRow {
-  id: string;
-  tenantId: string;
-  actor: { tenantId: string; subject: string };
-  impersonated: { tenantId: string; subject: string } | null;
-  action: string;
-  target: string;
-  plane: string;
-  status: number;
-  outcome: string;
-  errorCode: string | null;
-  requestId: string;
-  requestDigest: string | null;
-  responseDigest: string | null;
-}
 
 describe('impersonation (x-impersonate-tenant / x-impersonate-user)', () => {
   const auth = new SharedSecretAuth();

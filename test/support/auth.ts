@@ -223,3 +223,22 @@ export class Caller {
     return this.request<T>('exec', method, path, options);
   }
 }
+
+/** A row of GET /audit, as the audit and impersonation tests read it. */
+export interface AuditRow {
+  id: string;
+  at: string;
+  tenantId: string;
+  actor: { tenantId: string; subject: string };
+  impersonated: { tenantId: string; subject: string } | null;
+  action: string;
+  target: string;
+  method: string;
+  plane: string;
+  status: number;
+  outcome: string;
+  errorCode: string | null;
+  requestId: string;
+  requestDigest: string | null;
+  responseDigest: string | null;
+}
