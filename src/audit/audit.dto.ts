@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { AuditEntryEntity } from './audit.entity';
+import { QueryNumber } from '../common/request-params';
 
 export class ListAuditQuery {
   @ApiPropertyOptional({ example: 'POST /connectors', description: 'Exact action: `<METHOD> <route>` or `impersonation.denied`.' })
@@ -29,7 +30,7 @@ export class ListAuditQuery {
   to?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional() @Transform(({ value }) => (value === undefined ? undefined : Number(value))) @IsInt() @Min(1) @Max(500)
+  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(500)
   limit?: number;
 
   @ApiPropertyOptional({ description: "Opaque; from the previous page's nextCursor." })

@@ -1,12 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
 import { AppError } from '../common/app-error';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ConfigList, ConfigView, CreateConfigDto, VersionDto } from './config.dto';
 import { ConfigsService } from './configs.service';
+import { versionParam } from '../common/request-params';
 
-const versionNumber = new ParseIntPipe({ exceptionFactory: () => AppError.notFound('CONFIG_NOT_FOUND', 'Config versions are numbers from 1.') });
+const versionNumber = versionParam('CONFIG_NOT_FOUND', 'Config versions are numbers from 1.');
 
 @ApiTags('configs')
 @ApiBearerAuth()

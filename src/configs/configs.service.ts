@@ -51,11 +51,17 @@ export class ConfigsService {
 
   /** The active config, or null when none was ever activated. */
   async active(tenantId: string): Promise<ConfigEntity | null> {
-    const [row]: { version: number }[] = await this.dataSource.query(
-      'SELECT version FROM config_activations WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1',
-      [tenantId],
-    );
-    return row ? this.get(tenantId, row.version) : null;
+    // One round trip: this runs on every POST /execute and every rate-limit refresh.
+    return this.dataSource
+      .getRepository(ConfigEntity)
+      .createQueryBuilder('c')
+      .innerJoin(
+        (sub) => sub.select('a.version', 'version').from('config_activations', 'a').where('a.tenant_id = :tenantId').orderBy('a.id', 'DESC').limit(1),
+        'active',
+        'active.version = c.version',
+      )
+      .where('c.tenant_id = :tenantId', { tenantId })
+      .getOne();
   }
 
   async activate(tenantId: string, version: number, by: string): Promise<ConfigEntity> {

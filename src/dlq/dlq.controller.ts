@@ -1,13 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
-import { AppError } from '../common/app-error';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { JobView } from '../jobs/job.dto';
 import { BulkReplayDto, BulkReplayResult, DlqPage, ListDlqQuery, ReplayOneDto } from './dlq.dto';
 import { DlqService } from './dlq.service';
+import { uuidParam } from '../common/request-params';
 
-const entryId = new ParseUUIDPipe({ exceptionFactory: () => AppError.notFound('DLQ_ENTRY_NOT_FOUND', 'No job has that id.') });
+const entryId = uuidParam('DLQ_ENTRY_NOT_FOUND', 'No job has that id.');
 
 @ApiTags('dlq')
 @ApiBearerAuth()

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
 import { JobView } from '../jobs/job.dto';
+import { QueryNumber } from '../common/request-params';
 
 const ERROR_TYPES = ['NetworkError', 'AttemptTimeout', 'HttpError', 'ConfigurationError', 'InternalError', 'TotalTimeout'];
 
@@ -24,7 +25,7 @@ export class DlqFilterDto {
 
 export class ListDlqQuery extends DlqFilterDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @Transform(({ value }) => (value === undefined ? undefined : Number(value))) @IsInt() @Min(1) @Max(200)
+  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(200)
   limit?: number;
 }
 

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 import type { EventType } from '../../workflows/job-types';
 import { EventEntity } from './job-event.entity';
+import { QueryNumber } from '../common/request-params';
 
 export const EVENT_TYPES: EventType[] = [
   'job.accepted', 'job.started', 'attempt.started', 'attempt.succeeded', 'attempt.failed', 'job.waiting', 'job.succeeded',
@@ -24,7 +24,7 @@ export class ListEventsQuery {
   after?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional() @Transform(({ value }) => (value === undefined ? undefined : Number(value))) @IsInt() @Min(1) @Max(500)
+  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(500)
   limit?: number;
 }
 

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import type { JobError, JobStatus, WaitReason } from '../../workflows/job-types';
 import { JobEntity } from './job.entity';
+import { QueryNumber } from '../common/request-params';
 
 const STATUSES: JobStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'];
 
@@ -105,7 +105,7 @@ export class ListJobsQuery {
   createdBefore?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @Transform(({ value }) => (value === undefined ? undefined : Number(value))) @IsInt() @Min(1) @Max(200)
+  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(200)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'Opaque; from the previous page\'s nextCursor.' })

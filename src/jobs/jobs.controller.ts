@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
@@ -8,9 +8,10 @@ import { ExecuteRequestDto, JobPage, JobView, ListJobsQuery } from './job.dto';
 import { JobsService } from './jobs.service';
 import { preferredWaitSeconds } from './prefer-wait';
 import { TERMINAL_STATUSES } from '../../workflows/job-types';
+import { uuidParam } from '../common/request-params';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => AppError.notFound('JOB_NOT_FOUND', 'No job has that id.') });
+const uuidPipe = uuidParam('JOB_NOT_FOUND', 'No job has that id.');
 
 @ApiTags('jobs')
 @ApiBearerAuth()

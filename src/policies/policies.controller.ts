@@ -1,13 +1,13 @@
-import { Body, Controller, Get, Param, ParseIntPipe, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
-import { AppError } from '../common/app-error';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { CreatePolicyDto, PolicyDocumentDto, PolicyList, PolicyVersionView, PolicyView } from './policy.dto';
 import { PoliciesService } from './policies.service';
+import { uuidParam, versionParam } from '../common/request-params';
 
-const policyId = new ParseUUIDPipe({ exceptionFactory: () => AppError.notFound('POLICY_NOT_FOUND', 'No policy has that id.') });
-const versionNumber = new ParseIntPipe({ exceptionFactory: () => AppError.notFound('POLICY_VERSION_NOT_FOUND', 'Versions are numbers from 1.') });
+const policyId = uuidParam('POLICY_NOT_FOUND', 'No policy has that id.');
+const versionNumber = versionParam('POLICY_VERSION_NOT_FOUND', 'Versions are numbers from 1.');
 
 @ApiTags('policies')
 @ApiBearerAuth()

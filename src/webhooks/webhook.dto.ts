@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { INBOX_STATUSES, InboxStatus, WebhookInboxEntity } from './webhook-inbox.entity';
+import { QueryNumber } from '../common/request-params';
 
 class InboxErrorView {
   @ApiProperty({ example: 'TEMPORAL_UNAVAILABLE' }) code: string;
@@ -72,7 +72,7 @@ export class ListInboxQuery {
   eventId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @Transform(({ value }) => (value === undefined ? undefined : Number(value))) @IsInt() @Min(1) @Max(200)
+  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(200)
   limit?: number;
 
   @ApiPropertyOptional({ description: "Opaque; from the previous page's nextCursor." })
