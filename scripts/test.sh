@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# The whole test suite: bootstrap, lint, typecheck + build, migrations gate, unit and integration
-# tests against real Temporal, Postgres, Redis and a local downstream, and the deployment checks.
+# The whole test suite: bootstrap, lint, typecheck + build, deployment checks, then both jest projects
+# (unit; integration against real Temporal, Postgres, Redis and local downstreams). Arguments go to
+# jest: `npm test -- -t <pattern>` (or TEST_FILTER=<pattern>) narrows by test name.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-bash scripts/bootstrap.sh
-log "lint";  npm run --silent lint
-log "build (typecheck + workflow bundle)"; npm run --silent build
+phases=()
+phase() { # phase NAME COMMAND...: runs COMMAND and remembers how long it took
+  local name="$1" started=$SECONDS; shift
+  log "$name"
+  "$@"
+  phases+=("$name $((SECONDS - started))s")
+}
 
-log "deployment checks"; bash scripts/check-deploy.sh
+phase "bootstrap" bash scripts/bootstrap.sh
+phase "lint" npm run --silent lint
+phase "build (typecheck + workflow bundle)" npm run --silent build
+phase "deployment checks" bash scripts/check-deploy.sh
 
 data="$(mktemp -d /tmp/orchestrator-test.XXXXXX)"
 chmod 755 "$data"
 cleanup() { bash scripts/services.sh stop "$data"; rm -rf "$data"; }
 trap cleanup EXIT
-bash scripts/services.sh start "$data"
+phase "services" bash scripts/services.sh start "$data"
 set -a; source "$data/services.env"; set +a
 
-log "tests"
-shopt -s globstar
-node --test --test-concurrency=1 --test-timeout=300000 ${TEST_FILTER:+--test-name-pattern="$TEST_FILTER"} \
-  dist/test/**/*.test.js
+log "phases: ${phases[*]}"
+# jest's summary is the last thing the run prints.
+log "tests (jest: unit + integration, in band)"
+# Coverage (and its thresholds) only for the whole suite: a filtered run covers less by design.
+coverage=(--coverage); [ -n "${TEST_FILTER:-}" ] || [ $# -gt 0 ] && coverage=()
+npx jest --runInBand "${coverage[@]}" ${TEST_FILTER:+-t "$TEST_FILTER"} "$@"

@@ -1,10 +1,10 @@
-import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
 import { AuditRow, Caller, SharedSecretAuth } from '../support/auth';
 import { TestPlatform } from '../support/platform';
 import { sql, uniqueName } from '../support/services';
+import { defined } from '../support/expectations';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -21,11 +21,11 @@ describe('operator audit log and GET /audit', () => {
 
   const audit = async (query = '', caller = ada) => {
     const reply = await caller.control('GET', `/audit?${query}`);
-    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    expect(reply.status).toBe(200);
     return reply.body as { items: AuditRow[]; nextCursor: string | null };
   };
 
-  before(async () => {
+  beforeAll(async () => {
     await platform.start({ workers: 0 });
     ada = await auth.client(platform, { tenant, sub: 'ada', roles: ['admin', 'executor'] });
     otto = await auth.client(platform, { tenant, sub: 'otto', roles: ['operator'] });
@@ -33,7 +33,7 @@ describe('operator audit log and GET /audit', () => {
     eve = await auth.client(platform, { tenant, sub: 'eve', roles: ['executor'] });
     started = new Date(Date.now() - 1000).toISOString();
   });
-  after(() => platform.stop());
+  afterAll(() => platform.stop());
 
   test('a control-plane create: who, tenant, action, target, digests of both bodies, request id', async () => {
     const raw = JSON.stringify({
@@ -43,11 +43,9 @@ describe('operator audit log and GET /audit', () => {
       operations: { charge: { method: 'POST', path: '/charges', headers: { authorization: `Bearer ${SECRET_VALUE}` } } },
     });
     const created = await ada.control('POST', '/connectors', { raw, contentType: 'application/json', headers: { 'x-request-id': 'req-create-1' } });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+    expect(created.status).toBe(201);
     const [row] = (await audit('action=POST%20/connectors')).items;
-    assert.deepEqual(
-      { ...row, id: undefined, at: undefined },
-      {
+    expect({ ...row, id: undefined, at: undefined }).toStrictEqual({
         id: undefined,
         at: undefined,
         tenantId: tenant,
@@ -63,13 +61,12 @@ describe('operator audit log and GET /audit', () => {
         requestId: 'req-create-1',
         requestDigest: sha256(raw),
         responseDigest: sha256(JSON.stringify(created.body)),
-      },
-    );
+      });
   });
 
   test('every kind of control write is recorded: policies, versions, breaker, patch, delete', async () => {
     const policy = await ada.control('POST', '/policies', { json: { name: 'p1' } });
-    assert.equal(policy.status, 201);
+    expect(policy.status).toBe(201);
     await ada.control('POST', `/policies/${policy.body.id}/versions`, { json: {} });
     const connector = (await ada.control('GET', '/connectors/billing')).body;
     await otto.control('POST', `/connectors/${connector.id}/breaker`, { json: { action: 'open' } });
@@ -83,110 +80,111 @@ describe('operator audit log and GET /audit', () => {
       `ada POST /policies/:id/versions /policies/${policy.body.id}/versions 201`,
       `otto POST /connectors/:id/breaker /connectors/${connector.id}/breaker 200`,
     ]) {
-      assert.ok(actions.includes(expected), `${expected} in ${JSON.stringify(actions, null, 1)}`);
+      expect(actions).toContain(expected);
     }
-    if (patched.body?.code !== 'ROUTE_NOT_FOUND') assert.ok(actions.includes(`ada PATCH /connectors/:id /connectors/${connector.id} ${patched.status}`));
-    if (deleted.body?.code !== 'ROUTE_NOT_FOUND') assert.ok(actions.includes(`ada DELETE /connectors/:id /connectors/${doomed.body.id} ${deleted.status}`), `DELETE ${deleted.status}`);
-    assert.equal(actions.filter((line) => line.startsWith('otto POST /connectors/:id/breaker')).length, 2);
+    expect([patched.status, deleted.status]).toStrictEqual([200, 204]);
+    expect(actions).toContain(`ada PATCH /connectors/:id /connectors/${connector.id} 200`);
+    expect(actions).toContain(`ada DELETE /connectors/:id /connectors/${doomed.body.id} 204`);
+    expect(actions.filter((line) => line.startsWith('otto POST /connectors/:id/breaker')).length).toBe(2);
   });
 
   test('failed and refused writes are recorded with their status and code; reads and exec writes are not', async () => {
     const invalid = await ada.control('POST', '/connectors', { json: { name: 'Bad Name', type: 'http' } });
-    assert.equal(invalid.status, 400);
+    expect(invalid.status).toBe(400);
     const duplicate = await ada.control('POST', '/policies', { json: { name: 'p1' } });
-    assert.equal(duplicate.status, 409);
+    expect(duplicate.status).toBe(409);
     const forbidden = await vic.control('POST', '/policies', { json: { name: 'p2' } });
-    assert.equal(forbidden.status, 403);
+    expect(forbidden.status).toBe(403);
     const before = (await audit('limit=500')).items.length;
     await ada.control('GET', '/connectors');
     await vic.control('GET', '/policies');
     await eve.exec('POST', '/execute', { json: { connector: 'nope', operation: 'x' } });
     await eve.exec('GET', '/jobs');
-    assert.equal((await audit('limit=500')).items.length, before, 'reads and exec-plane requests are not control-plane changes');
+    expect((await audit('limit=500')).items.length).toBe(before); // reads and exec-plane requests are not control-plane changes
 
     const rows = (await audit('limit=500')).items;
     const find = (requestId: string) => rows.find((row) => row.requestId === requestId);
-    assert.deepEqual(pick(find(invalid.body.requestId)), { status: 400, errorCode: 'VALIDATION_FAILED', outcome: 'failed', responseDigest: null });
-    assert.deepEqual(pick(find(duplicate.body.requestId)), { status: 409, errorCode: 'POLICY_NAME_TAKEN', outcome: 'failed', responseDigest: null });
-    assert.deepEqual(pick(find(forbidden.body.requestId)), { status: 403, errorCode: 'FORBIDDEN', outcome: 'denied', responseDigest: null });
-    assert.equal(find(forbidden.body.requestId)?.actor.subject, 'vic');
+    expect(pick(find(invalid.body.requestId))).toStrictEqual({ status: 400, errorCode: 'VALIDATION_FAILED', outcome: 'failed', responseDigest: null });
+    expect(pick(find(duplicate.body.requestId))).toStrictEqual({ status: 409, errorCode: 'POLICY_NAME_TAKEN', outcome: 'failed', responseDigest: null });
+    expect(pick(find(forbidden.body.requestId))).toStrictEqual({ status: 403, errorCode: 'FORBIDDEN', outcome: 'denied', responseDigest: null });
+    expect(find(forbidden.body.requestId)?.actor.subject).toBe('vic');
   });
 
   test('secret values are never stored, and /secret-refs bodies are not even digested', async () => {
     const secret = await ada.control('POST', '/secret-refs', { json: { name: 'stripe-key', provider: 'local', value: SECRET_VALUE } });
-    assert.equal(secret.status, 201);
+    expect(secret.status).toBe(201);
     const [row] = (await audit('action=POST%20/secret-refs')).items;
-    assert.ok(row, 'the secret-ref write is audited');
+    expect(row).toBeTruthy(); // the secret-ref write is audited
     // A digest of a low-entropy secret would let it be guessed offline.
-    assert.equal(row.requestDigest, null);
-    assert.match(row.responseDigest ?? '', /^[0-9a-f]{64}$/);
+    expect(row.requestDigest).toBe(null);
+    expect(row.responseDigest ?? '').toMatch(/^[0-9a-f]{64}$/);
     const dump = await sql<{ row: string }>(platform.databaseUrl, 'SELECT row_to_json(a)::text AS row FROM operator_audit_log a');
-    assert.ok(dump.length > 0);
-    for (const { row } of dump) assert.ok(!row.includes(SECRET_VALUE), `no secret in ${row}`);
-    assert.ok(!platform.api.output.includes(SECRET_VALUE), 'nor in the api log');
-    assert.ok(!JSON.stringify((await audit('limit=500')).items).includes(SECRET_VALUE));
+    expect(dump.length).toBeGreaterThan(0);
+    for (const { row } of dump) expect(row).not.toContain(SECRET_VALUE);
+    expect(platform.api.output).not.toContain(SECRET_VALUE); // nor in the api log
+    expect(JSON.stringify((await audit('limit=500')).items)).not.toContain(SECRET_VALUE);
   });
 
   test('filters: action, actor, target (and everything below it), time window, impersonated', async () => {
     const connector = (await ada.control('GET', '/connectors/billing')).body;
     const byActor = (await audit('actor=otto')).items;
-    assert.ok(byActor.length >= 2 && byActor.every((row) => row.actor.subject === 'otto'));
+    expect(byActor.length >= 2 && byActor.every((row) => row.actor.subject === 'otto')).toBeTruthy();
     const byAction = (await audit(`action=${encodeURIComponent('POST /connectors/:id/breaker')}`)).items;
-    assert.ok(byAction.length === 2 && byAction.every((row) => row.action === 'POST /connectors/:id/breaker'));
+    expect(byAction.length === 2 && byAction.every((row) => row.action === 'POST /connectors/:id/breaker')).toBeTruthy();
     const byTarget = (await audit(`target=/connectors/${connector.id}`)).items;
-    assert.ok(byTarget.some((row) => row.target === `/connectors/${connector.id}`), 'the connector itself');
-    assert.ok(byTarget.some((row) => row.target === `/connectors/${connector.id}/breaker`), 'and below it');
-    assert.ok(byTarget.every((row) => row.target.startsWith(`/connectors/${connector.id}`)));
-    assert.equal((await audit(`target=/connectors/${connector.id}/bre`)).items.length, 0, 'prefixes match whole segments only');
+    expect(byTarget.some((row) => row.target === `/connectors/${connector.id}`)).toBeTruthy(); // the connector itself
+    expect(byTarget.some((row) => row.target === `/connectors/${connector.id}/breaker`)).toBeTruthy(); // and below it
+    expect(byTarget.every((row) => row.target.startsWith(`/connectors/${connector.id}`))).toBeTruthy();
+    expect((await audit(`target=/connectors/${connector.id}/bre`)).items.length).toBe(0); // prefixes match whole segments only
 
-    assert.ok((await audit(`from=${encodeURIComponent(started)}`)).items.length > 0);
-    assert.equal((await audit(`to=${encodeURIComponent(started)}`)).items.length, 0);
+    expect((await audit(`from=${encodeURIComponent(started)}`)).items.length).toBeGreaterThan(0);
+    expect((await audit(`to=${encodeURIComponent(started)}`)).items.length).toBe(0);
     const future = new Date(Date.now() + 60_000).toISOString();
-    assert.equal((await audit(`from=${encodeURIComponent(future)}`)).items.length, 0);
-    assert.equal((await audit('impersonated=true')).items.length, 0);
-    assert.ok((await audit('impersonated=false')).items.length > 0);
+    expect((await audit(`from=${encodeURIComponent(future)}`)).items.length).toBe(0);
+    expect((await audit('impersonated=true')).items.length).toBe(0);
+    expect((await audit('impersonated=false')).items.length).toBeGreaterThan(0);
 
     const bad = await ada.control('GET', '/audit?from=yesterday&limit=0');
-    assert.equal(bad.status, 400);
-    assert.deepEqual(bad.body.errors.map((error: { field: string }) => error.field).sort(), ['from', 'limit']);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((error: { field: string }) => error.field).sort()).toStrictEqual(['from', 'limit']);
   });
 
   test('pagination: newest first, opaque cursor, every row exactly once', async () => {
     const all = (await audit('limit=500')).items;
-    assert.ok(all.length >= 6);
+    expect(all.length).toBeGreaterThanOrEqual(6);
     const ids = all.map((row) => BigInt(row.id));
-    assert.deepEqual(ids, [...ids].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)), 'newest first');
+    expect(ids).toStrictEqual([...ids].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0))); // newest first
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
       const page: { items: AuditRow[]; nextCursor: string | null } = await audit(`limit=2${cursor ? `&cursor=${cursor}` : ''}`);
-      assert.ok(page.items.length <= 2);
+      expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((row) => row.id));
       cursor = page.nextCursor;
     } while (cursor);
-    assert.deepEqual(seen, all.map((row) => row.id));
-    assert.equal((await ada.control('GET', '/audit?cursor=bm9wZQ')).status, 400);
+    expect(seen).toStrictEqual(all.map((row) => row.id));
+    expect((await ada.control('GET', '/audit?cursor=bm9wZQ')).status).toBe(400);
   });
 
   test('tenant-scoped: another tenant sees none of these rows; reading needs control:read', async () => {
     const stranger = await auth.client(platform, { tenant: uniqueName('other'), sub: 'ada', roles: ['admin'] });
-    assert.deepEqual((await audit('limit=500', stranger)).items, []);
-    assert.equal((await audit('actor=ada', stranger)).items.length, 0, 'the same subject name in another tenant is another actor');
-    assert.equal((await vic.control('GET', '/audit')).status, 200, 'viewer reads it');
+    expect((await audit('limit=500', stranger)).items).toStrictEqual([]);
+    expect((await audit('actor=ada', stranger)).items.length).toBe(0); // the same subject name in another tenant is another actor
+    expect((await vic.control('GET', '/audit')).status).toBe(200); // viewer reads it
     const executor = await eve.control('GET', '/audit');
-    assert.equal(executor.status, 403);
-    assert.match(executor.body.detail, /"control:read"/);
+    expect(executor.status).toBe(403);
+    expect(executor.body.detail).toMatch(/"control:read"/);
   });
 
   test('the audit entry is written before the response is sent', async () => {
     const created = await ada.control('POST', '/policies', { json: { name: 'p-sync' } });
     await delay(0);
     const rows = await sql(platform.databaseUrl, 'SELECT 1 FROM operator_audit_log WHERE request_id = $1', [created.headers.get('x-request-id')]);
-    assert.equal(rows.length, 1);
+    expect(rows.length).toBe(1);
   });
 });
 
-function pick(row: AuditRow | undefined) {
-  assert.ok(row, 'audited');
+function pick(found: AuditRow | undefined) {
+  const row = defined(found, 'an audit row');
   return { status: row.status, errorCode: row.errorCode, outcome: row.outcome, responseDigest: row.responseDigest };
 }

@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
 import {
   bearer,
   Identity,
@@ -60,19 +59,19 @@ function hostileTokens(auth: TestAuth, identity: Identity): Hostile[] {
 async function expect401(platform: TestPlatform, plane: Plane, authorization: string | undefined) {
   const base = plane === 'control' ? platform.control : platform.exec;
   const reply = await http('GET', `${base}${ROUTES[plane]}`, { headers: authorization ? { authorization } : {} });
-  assert.equal(reply.status, 401, JSON.stringify(reply.body));
-  assert.equal(reply.headers.get('content-type'), 'application/problem+json; charset=utf-8');
-  assert.equal(reply.body.code, 'UNAUTHENTICATED');
-  assert.match(reply.headers.get('www-authenticate') ?? '', new RegExp(`^Bearer realm="orchestrator-${plane}"`));
+  expect(reply.status).toBe(401);
+  expect(reply.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+  expect(reply.body.code).toBe('UNAUTHENTICATED');
+  expect(reply.headers.get('www-authenticate') ?? '').toMatch(new RegExp(`^Bearer realm="orchestrator-${plane}"`));
   const token = authorization?.split(' ')[1];
-  if (token) assert.ok(!JSON.stringify(reply.body).includes(token), 'the token is not echoed');
+  if (token) expect(JSON.stringify(reply.body)).not.toContain(token); // the token is not echoed
 }
 
-function tableOfHostileTokens(platform: () => TestPlatform, hostile: () => Hostile[]) {
+function tableOfHostileTokens(platform: () => TestPlatform, hostile: Hostile[]) {
   for (const plane of ['control', 'exec'] as Plane[]) {
-    test(`${plane} plane: every hostile token → 401 problem+json`, async (t) => {
-      for (const { name, authorization } of hostile()) {
-        await t.test(name, async () => expect401(platform(), plane, await authorization(plane)));
+    describe(`${plane} plane: every hostile token → 401 problem+json`, () => {
+      for (const { name, authorization } of hostile) {
+        test(name, async () => expect401(platform(), plane, await authorization(plane)));
       }
     });
   }
@@ -85,10 +84,10 @@ describe('JWT with an HS256 shared secret', () => {
   const admin: Identity = { tenant, sub: 'ada', roles: ['admin', 'executor'] };
   const tokens: string[] = [];
 
-  before(() => platform.start({ workers: 0 }));
-  after(() => platform.stop());
+  beforeAll(() => platform.start({ workers: 0 }));
+  afterAll(() => platform.stop());
 
-  tableOfHostileTokens(() => platform, () => hostileTokens(auth, admin));
+  tableOfHostileTokens(() => platform, hostileTokens(auth, admin));
 
   test('an RS256 token (algorithm the shared-secret mode does not accept) → 401', async () => {
     const jwks = new JwksAuth();
@@ -101,18 +100,18 @@ describe('JWT with an HS256 shared secret', () => {
       const token = await auth.token(admin, { aud: plane });
       tokens.push(token);
       const reply = await http('GET', `${plane === 'control' ? platform.control : platform.exec}${ROUTES[plane]}`, { headers: bearer(token) });
-      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+      expect(reply.status).toBe(200);
     }
     // A token for both audiences works on both planes; a lowercase scheme is fine (RFC 6750).
     const both = await auth.token(admin);
     tokens.push(both);
-    assert.equal((await http('GET', `${platform.control}/connectors`, { headers: { authorization: `bearer ${both}` } })).status, 200);
-    assert.equal((await http('GET', `${platform.exec}/jobs`, { headers: bearer(both) })).status, 200);
+    expect((await http('GET', `${platform.control}/connectors`, { headers: { authorization: `bearer ${both}` } })).status).toBe(200);
+    expect((await http('GET', `${platform.exec}/jobs`, { headers: bearer(both) })).status).toBe(200);
   });
 
   test('expired a few seconds ago is still accepted (small clock skew)', async () => {
     const token = await auth.token(admin, { aud: 'exec', expiresIn: -5 });
-    assert.equal((await http('GET', `${platform.exec}/jobs`, { headers: bearer(token) })).status, 200);
+    expect((await http('GET', `${platform.exec}/jobs`, { headers: bearer(token) })).status).toBe(200);
   });
 
   const forbidden: [string, Identity['roles'], Plane, string, string, string][] = [
@@ -128,37 +127,37 @@ describe('JWT with an HS256 shared secret', () => {
     test(`403 names the missing permission: ${name}`, async () => {
       const caller = await auth.client(platform, { tenant, sub: 'limited', roles });
       const reply = await caller.request(plane, method, path, method === 'POST' ? { json: { name: 'x', connector: 'x', operation: 'y', action: 'reset' } } : {});
-      assert.equal(reply.status, 403, JSON.stringify(reply.body));
-      assert.equal(reply.body.code, 'FORBIDDEN');
-      assert.match(reply.body.detail, new RegExp(`"${permission}"`));
+      expect(reply.status).toBe(403);
+      expect(reply.body.code).toBe('FORBIDDEN');
+      expect(reply.body.detail).toMatch(new RegExp(`"${permission}"`));
     });
   }
 
   test('allowed by role: viewer reads both planes, operator reads control', async () => {
     const viewer = await auth.client(platform, { tenant, roles: ['viewer'] });
-    assert.equal((await viewer.control('GET', '/policies')).status, 200);
-    assert.equal((await viewer.exec('GET', '/events')).status, 200);
+    expect((await viewer.control('GET', '/policies')).status).toBe(200);
+    expect((await viewer.exec('GET', '/events')).status).toBe(200);
     const operator = await auth.client(platform, { tenant, roles: ['operator'] });
-    assert.equal((await operator.control('GET', '/connectors/state')).status, 200);
+    expect((await operator.control('GET', '/connectors/state')).status).toBe(200);
   });
 
   test("planes are separate: neither plane's routes answer on the other's port; ops routes on both", async () => {
     const caller = await auth.client(platform, admin);
     for (const path of ['/connectors', '/policies', '/connectors/state', '/audit']) {
       const reply = await http('GET', `${platform.exec}${path}`, { headers: bearer(caller.token) });
-      assert.equal(reply.status, 404, `${path} on the exec port`);
-      assert.equal(reply.body.code, 'ROUTE_NOT_FOUND');
+      expect(reply.status).toBe(404);
+      expect(reply.body.code).toBe('ROUTE_NOT_FOUND');
     }
     for (const [method, path] of [['GET', '/jobs'], ['GET', '/events'], ['POST', '/execute']]) {
       const reply = await http(method, `${platform.control}${path}`, { headers: bearer(caller.token), ...(method === 'POST' ? { json: {} } : {}) });
-      assert.equal(reply.status, 404, `${method} ${path} on the control port`);
-      assert.equal(reply.body.code, 'ROUTE_NOT_FOUND');
+      expect(reply.status).toBe(404);
+      expect(reply.body.code).toBe('ROUTE_NOT_FOUND');
     }
     // Without credentials the answer is the same 404: the other plane's routes are not revealed.
-    assert.equal((await http('GET', `${platform.exec}/connectors`)).status, 404);
+    expect((await http('GET', `${platform.exec}/connectors`)).status).toBe(404);
     for (const base of [platform.control, platform.exec]) {
-      assert.equal((await http('GET', `${base}/health/live`)).status, 200);
-      assert.equal((await http('GET', `${base}/docs-json`)).status, 200);
+      expect((await http('GET', `${base}/health/live`)).status).toBe(200);
+      expect((await http('GET', `${base}/docs-json`)).status).toBe(200);
     }
   });
 
@@ -170,10 +169,10 @@ describe('JWT with an HS256 shared secret', () => {
       await single.waitForHttp(`${base}/health/live`);
       const control = await auth.token(admin, { aud: 'control' });
       const exec = await auth.token(admin, { aud: 'exec' });
-      assert.equal((await http('GET', `${base}/connectors`, { headers: bearer(control) })).status, 200);
-      assert.equal((await http('GET', `${base}/jobs`, { headers: bearer(exec) })).status, 200);
-      assert.equal((await http('GET', `${base}/connectors`, { headers: bearer(exec) })).status, 401, 'an exec token on a control route');
-      assert.equal((await http('GET', `${base}/jobs`, { headers: bearer(control) })).status, 401, 'a control token on an exec route');
+      expect((await http('GET', `${base}/connectors`, { headers: bearer(control) })).status).toBe(200);
+      expect((await http('GET', `${base}/jobs`, { headers: bearer(exec) })).status).toBe(200);
+      expect((await http('GET', `${base}/connectors`, { headers: bearer(exec) })).status).toBe(401); // an exec token on a control route
+      expect((await http('GET', `${base}/jobs`, { headers: bearer(control) })).status).toBe(401); // a control token on an exec route
     } finally {
       await single.stop();
     }
@@ -182,10 +181,10 @@ describe('JWT with an HS256 shared secret', () => {
   test('neither tokens nor the shared secret appear in the logs', async () => {
     await delay(200);
     const output = platform.api.output;
-    assert.ok(output.length > 0);
-    assert.ok(!output.includes(auth.secret), 'the shared secret is not logged');
-    for (const token of tokens) assert.ok(!output.includes(token), 'a token is not logged');
-    assert.ok(!/"authorization":"Bearer/i.test(output), 'Authorization headers are redacted');
+    expect(output.length).toBeGreaterThan(0);
+    expect(output).not.toContain(auth.secret); // the shared secret is not logged
+    for (const token of tokens) expect(output).not.toContain(token); // a token is not logged
+    expect(/"authorization":"Bearer/i.test(output)).toBeFalsy(); // Authorization headers are redacted
   });
 });
 
@@ -194,18 +193,18 @@ describe('JWT with a JWKS (RS256 and ES256, rotation)', () => {
   const platform = new TestPlatform({}, { auth: jwks });
   const identity: Identity = { tenant: uniqueName('t'), sub: 'jo', roles: ['admin', 'executor'] };
 
-  before(async () => {
+  beforeAll(async () => {
     await jwks.start();
     await jwks.addKey('RS256');
     await jwks.addKey('ES256');
     await platform.start({ workers: 0 });
   });
-  after(async () => {
+  afterAll(async () => {
     await platform.stop();
     await jwks.stop();
   });
 
-  const confusion = (): Hostile[] => [
+  const confusion: Hostile[] = [
     ...hostileTokens(jwks, identity),
     {
       name: 'HS256 signed with the JWKS public key (algorithm confusion)',
@@ -230,7 +229,7 @@ describe('JWT with a JWKS (RS256 and ES256, rotation)', () => {
       for (const plane of ['control', 'exec'] as Plane[]) {
         const token = await mintToken(jwks.signer(pair), identity, { aud: plane });
         const reply = await http('GET', `${plane === 'control' ? platform.control : platform.exec}${ROUTES[plane]}`, { headers: bearer(token) });
-        assert.equal(reply.status, 200, `${pair.alg} on ${plane}: ${JSON.stringify(reply.body)}`);
+        expect(reply.status).toBe(200);
       }
     }
   });
@@ -239,16 +238,16 @@ describe('JWT with a JWKS (RS256 and ES256, rotation)', () => {
     const before = jwks.fetches;
     for (let i = 0; i < 5; i++) {
       const token = await mintToken(jwks.signer(jwks.keys[0]), identity, { aud: 'control' });
-      assert.equal((await http('GET', `${platform.control}/connectors`, { headers: bearer(token) })).status, 200);
+      expect((await http('GET', `${platform.control}/connectors`, { headers: bearer(token) })).status).toBe(200);
     }
-    assert.equal(jwks.fetches, before, 'known keys are served from the cache');
+    expect(jwks.fetches).toBe(before); // known keys are served from the cache
 
     const next = await jwks.addKey('RS256', false);
     jwks.publishOnly(next, jwks.keys[1]);
     await delay(1_100); // past the refetch cooldown
     const fresh = await mintToken(jwks.signer(next), identity, { aud: 'control' });
-    assert.equal((await http('GET', `${platform.control}/connectors`, { headers: bearer(fresh) })).status, 200);
-    assert.ok(jwks.fetches > before, 'the unknown kid triggered a refetch');
+    expect((await http('GET', `${platform.control}/connectors`, { headers: bearer(fresh) })).status).toBe(200);
+    expect(jwks.fetches).toBeGreaterThan(before); // the unknown kid triggered a refetch
 
     await delay(1_100);
     const retired = await mintToken(jwks.signer(jwks.keys[0]), identity, { aud: 'control' });
@@ -261,9 +260,9 @@ describe('JWT with a JWKS (RS256 and ES256, rotation)', () => {
     try {
       await delay(1_100);
       const reply = await http('GET', `${platform.control}/connectors`, { headers: bearer(await mintToken(unknown, identity, { aud: 'control' })) });
-      assert.equal(reply.status, 503, JSON.stringify(reply.body));
-      assert.equal(reply.body.code, 'AUTH_KEYS_UNAVAILABLE');
-      assert.ok(reply.headers.get('retry-after'));
+      expect(reply.status).toBe(503);
+      expect(reply.body.code).toBe('AUTH_KEYS_UNAVAILABLE');
+      expect(reply.headers.get('retry-after')).toBeTruthy();
     } finally {
       jwks.failWith = undefined;
     }
@@ -272,12 +271,12 @@ describe('JWT with a JWKS (RS256 and ES256, rotation)', () => {
 
 describe('AUTH_MODE=disabled (dev only)', () => {
   const platform = new TestPlatform();
-  before(() => platform.start({ workers: 0 }));
-  after(() => platform.stop());
+  beforeAll(() => platform.start({ workers: 0 }));
+  afterAll(() => platform.stop());
 
   test('runs as tenant dev with all roles, without credentials, and warns at start', async () => {
-    assert.equal((await http('GET', `${platform.control}/connectors`)).status, 200);
-    assert.equal((await http('GET', `${platform.exec}/jobs`)).status, 200);
-    assert.match(platform.api.output, /"level":40.*AUTH_MODE=disabled: every request runs as tenant/);
+    expect((await http('GET', `${platform.control}/connectors`)).status).toBe(200);
+    expect((await http('GET', `${platform.exec}/jobs`)).status).toBe(200);
+    expect(platform.api.output).toMatch(/"level":40.*AUTH_MODE=disabled: every request runs as tenant/);
   });
 });

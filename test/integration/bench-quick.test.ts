@@ -1,14 +1,14 @@
-import assert from 'node:assert/strict';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
 import { CORE_RATIOS, Results, SideResult } from '../../bench/report';
+import { DIST, ROOT } from '../support/paths';
 import { serviceEnv } from '../support/services';
+import { defined } from '../support/expectations';
 
-const DIST = join(__dirname, '..', '..');
-const RESULTS_DIR = join(DIST, '..', 'bench', 'results');
+const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
 function listResults(): string[] {
   return existsSync(RESULTS_DIR) ? readdirSync(RESULTS_DIR).sort() : [];
@@ -29,41 +29,41 @@ function runBench(args: string[]): Promise<{ code: number | null; output: string
   });
 }
 
-function assertSide(side: SideResult | undefined, name: string) {
-  assert.ok(side, `results have the ${name} side`);
-  assert.ok(side.steps.length >= 1, `${name} ran at least one step`);
+function assertSide(result: SideResult | undefined, name: string) {
+  const side = defined(result, `the ${name} side`);
+  expect(side.steps.length).toBeGreaterThanOrEqual(1);
   for (const step of [...side.steps, side.paced]) {
-    assert.ok(step.accepted > 0, `${name} ${step.kind} c=${step.concurrency} accepted jobs`);
-    assert.equal(step.succeeded, step.accepted, `${name} ${step.kind} c=${step.concurrency}: every accepted job succeeded`);
-    assert.ok(Number.isFinite(step.throughput) && step.throughput > 0, `${name} throughput is a positive number`);
-    for (const metric of [step.acceptLatencyMs, step.e2eMs]) assert.ok(Number.isFinite(metric.p99) && metric.p99 > 0);
+    expect(step.accepted).toBeGreaterThan(0);
+    expect(step.succeeded).toBe(step.accepted);
+    expect(Number.isFinite(step.throughput) && step.throughput > 0).toBeTruthy();
+    for (const metric of [step.acceptLatencyMs, step.e2eMs]) expect(Number.isFinite(metric.p99) && metric.p99 > 0).toBeTruthy();
   }
-  assert.ok(side.rssPeakMiB.front > 0 && side.rssPeakMiB.worker > 0, `${name} peak RSS measured`);
-  assert.ok((side.cpuPer1kJobsS.front ?? 0) > 0 && (side.cpuPer1kJobsS.worker ?? 0) > 0, `${name} CPU measured`);
+  expect(side.rssPeakMiB.front > 0 && side.rssPeakMiB.worker > 0).toBeTruthy();
+  expect((side.cpuPer1kJobsS.front ?? 0) > 0 && (side.cpuPer1kJobsS.worker ?? 0) > 0).toBeTruthy();
 }
 
 describe('npm run bench -- --quick (the harness itself, so it cannot rot)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-quick-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('measures the baseline and the platform and writes a results JSON with finite ratios', { timeout: 240_000 }, async () => {
+  test('measures the baseline and the platform and writes a results JSON with finite ratios', async () => {
     const out = join(dir, 'results.json');
     const before = listResults();
     const { code, output } = await runBench(['--quick', '--use-running', '--out', out, '--max-minutes', '3']);
-    assert.equal(code, 0, `the bench failed:\n${output.slice(-4000)}`);
-    assert.deepEqual(listResults(), before, 'the quick run leaves bench/results/ alone');
-    assert.match(output, /platform\/baseline/, 'the table is printed');
+    expect({ code, output: code === 0 ? '' : `the bench failed:\n${output.slice(-4000)}` }).toStrictEqual({ code: 0, output: '' });
+    expect(listResults()).toStrictEqual(before); // the quick run leaves bench/results/ alone
+    expect(output).toMatch(/platform\/baseline/); // the table is printed
 
     const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
-    assert.equal(results.mode, 'compare');
-    assert.equal(results.quick, true);
-    assert.deepEqual(results.comparison, { numerator: 'platform', denominator: 'baseline' });
-    assert.ok((results.machine.cpus as number) > 0 && typeof results.versions.node === 'string' && results.versions.temporalSdk);
+    expect(results.mode).toBe('compare');
+    expect(results.quick).toBe(true);
+    expect(results.comparison).toStrictEqual({ numerator: 'platform', denominator: 'baseline' });
+    expect((results.machine.cpus as number) > 0 && typeof results.versions.node === 'string' && results.versions.temporalSdk).toBeTruthy();
     assertSide(results.sides.baseline, 'baseline');
     assertSide(results.sides.platform, 'platform');
     for (const key of CORE_RATIOS) {
       const value = results.ratios[key];
-      assert.ok(typeof value === 'number' && Number.isFinite(value) && value > 0, `ratio ${key} is finite and positive (got ${value})`);
+      expect(typeof value === 'number' && Number.isFinite(value) && value > 0).toBeTruthy();
     }
-  });
+  }, 240_000);
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { expect, test } from '@jest/globals';
 import { PlatformProcess } from '../support/processes';
 
 test('a bad environment stops the api with one line per bad variable', async () => {
@@ -10,9 +9,9 @@ test('a bad environment stops the api with one line per bad variable', async () 
     AUTH_MODE: 'jwt',
     ORCH_JWT_SHARED_SECRET: 'short',
   });
-  assert.equal(await api.exited, 78);
+  expect(await api.exited).toBe(78);
   const lines = api.output.trim().split('\n');
-  assert.deepEqual(lines, [
+  expect(lines).toStrictEqual([
     'Invalid configuration: DATABASE_URL: must be a postgres:// URL',
     'Invalid configuration: CONTROL_PORT: must be an integer number',
     'Invalid configuration: ORCH_JWT_ISSUER: is required when AUTH_MODE=jwt',
@@ -29,6 +28,6 @@ test('AUTH_MODE=disabled is refused in production', async () => {
     AUTH_MODE: 'disabled',
     NODE_ENV: 'production',
   });
-  assert.equal(await worker.exited, 78);
-  assert.equal(worker.output.trim(), 'Invalid configuration: AUTH_MODE: must not be "disabled" when NODE_ENV=production');
+  expect(await worker.exited).toBe(78);
+  expect(worker.output.trim()).toBe('Invalid configuration: AUTH_MODE: must not be "disabled" when NODE_ENV=production');
 });

@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
 import { Downstream, json } from '../support/downstream';
 import { http, TestPlatform } from '../support/platform';
 
@@ -12,11 +11,11 @@ describe('circuit breaker shared by every worker process', () => {
   const downstream = new Downstream();
   const platform = new TestPlatform();
 
-  before(async () => {
+  beforeAll(async () => {
     await downstream.start();
     await platform.start({ workers: 2 });
   });
-  after(async () => {
+  afterAll(async () => {
     await platform.stop();
     await downstream.stop();
   });
@@ -42,36 +41,36 @@ describe('circuit breaker shared by every worker process', () => {
       await delay(50);
     }
     const callsWhenOpened = downstream.callsTo('/down').length;
-    assert.equal(callsWhenOpened, 3, 'three failures of three calls reach the 50 % threshold at minimumCalls 3');
+    expect(callsWhenOpened).toBe(3); // three failures of three calls reach the 50 % threshold at minimumCalls 3
 
     const state = await http('GET', `${platform.control}/connectors/${connector.id}/state`);
-    assert.equal(state.body.breaker.state, 'open');
-    assert.equal(state.body.breaker.windowCalls, 0, 'opening clears the window');
+    expect(state.body.breaker.state).toBe('open');
+    expect(state.body.breaker.windowCalls).toBe(0); // opening clears the window
 
     // A job started while open waits without calling and without using an attempt.
     const second = await platform.execute({ connector: connector.name, operation: 'call' });
     await delay(1_000);
     const waiting = await http('GET', `${platform.exec}/jobs/${second.body.id}`);
-    assert.equal(waiting.body.status, 'waiting');
-    assert.equal(waiting.body.waitReason, 'circuit_open');
-    assert.equal(waiting.body.attempts, 0);
+    expect(waiting.body.status).toBe('waiting');
+    expect(waiting.body.waitReason).toBe('circuit_open');
+    expect(waiting.body.attempts).toBe(0);
     const firstWhileOpen = await http('GET', `${platform.exec}/jobs/${first.body.id}`);
-    assert.equal(firstWhileOpen.body.waitReason, 'circuit_open');
+    expect(firstWhileOpen.body.waitReason).toBe('circuit_open');
 
     healthy = true;
     const [a, b] = [await platform.waitForJob(first.body.id), await platform.waitForJob(second.body.id)];
     const calls = downstream.callsTo('/down');
-    assert.equal(calls.length, 5, '3 failures, 1 probe, 1 call after closing');
-    assert.ok(calls[3].at >= calls[2].at + BREAKER.openMs - 50, 'no call while the breaker was open');
-    assert.ok(calls[4].at >= probeStartedAt + 900, 'the second waiter called only after the probe succeeded');
-    assert.deepEqual([a.status, b.status], ['succeeded', 'succeeded']);
-    assert.equal(a.attempts + b.attempts, 5, 'waiting consumed no attempts: 4 for the first job, 1 for the second');
-    assert.ok(a.attempts <= RETRY.maxAttempts);
+    expect(calls.length).toBe(5); // 3 failures, 1 probe, 1 call after closing
+    expect(calls[3].at).toBeGreaterThanOrEqual(calls[2].at + BREAKER.openMs - 50); // no call while the breaker was open
+    expect(calls[4].at).toBeGreaterThanOrEqual(probeStartedAt + 900); // the second waiter called only after the probe succeeded
+    expect([a.status, b.status]).toStrictEqual(['succeeded', 'succeeded']);
+    expect(a.attempts + b.attempts).toBe(5); // waiting consumed no attempts: 4 for the first job, 1 for the second
+    expect(a.attempts).toBeLessThanOrEqual(RETRY.maxAttempts);
 
     const transitions = (await platform.events('')).filter((event) => event.type.startsWith('breaker.') && event.data.connectorId === connector.id);
-    assert.deepEqual(transitions.map((event) => event.type), ['breaker.opened', 'breaker.half_opened', 'breaker.closed']);
+    expect(transitions.map((event) => event.type)).toStrictEqual(['breaker.opened', 'breaker.half_opened', 'breaker.closed']);
     const closed = await http('GET', `${platform.control}/connectors/${connector.id}/state`);
-    assert.equal(closed.body.breaker.state, 'closed');
+    expect(closed.body.breaker.state).toBe('closed');
   });
 
   test('4xx responses never open the breaker', async () => {
@@ -79,29 +78,29 @@ describe('circuit breaker shared by every worker process', () => {
     const policy = await platform.createPolicy({ retry: RETRY, circuitBreaker: BREAKER });
     const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/bad' } }, { policyId: policy.id });
     const jobs = await Promise.all(Array.from({ length: 5 }, () => platform.execute({ connector: connector.name, operation: 'call' })));
-    for (const job of jobs) assert.equal((await platform.waitForJob(job.body.id)).status, 'failed');
+    for (const job of jobs) expect((await platform.waitForJob(job.body.id)).status).toBe('failed');
     const state = await http('GET', `${platform.control}/connectors/${connector.id}/state`);
-    assert.equal(state.body.breaker.state, 'closed');
-    assert.equal(state.body.breaker.windowCalls, 5);
-    assert.equal(state.body.breaker.windowFailures, 0);
-    assert.equal(downstream.callsTo('/bad').length, 5);
+    expect(state.body.breaker.state).toBe('closed');
+    expect(state.body.breaker.windowCalls).toBe(5);
+    expect(state.body.breaker.windowFailures).toBe(0);
+    expect(downstream.callsTo('/bad').length).toBe(5);
   });
 
   test('operators can force the breaker open and reset it', async () => {
     downstream.on('/ok', (_call, response) => json(response, 200, {}));
     const connector = await platform.createConnector(downstream.url, { call: { method: 'GET', path: '/ok' } });
     const opened = await http('POST', `${platform.control}/connectors/${connector.id}/breaker`, { json: { action: 'open' } });
-    assert.equal(opened.status, 200);
-    assert.equal(opened.body.breaker.state, 'open');
+    expect(opened.status).toBe(200);
+    expect(opened.body.breaker.state).toBe('open');
     const job = await platform.execute({ connector: connector.name, operation: 'call' });
     await delay(500);
-    assert.equal(downstream.callsTo('/ok').length, 0);
+    expect(downstream.callsTo('/ok').length).toBe(0);
     const reset = await http('POST', `${platform.control}/connectors/${connector.name}/breaker`, { json: { action: 'reset' } });
-    assert.equal(reset.body.breaker.state, 'closed');
-    assert.equal((await platform.waitForJob(job.body.id)).status, 'succeeded');
+    expect(reset.body.breaker.state).toBe('closed');
+    expect((await platform.waitForJob(job.body.id)).status).toBe('succeeded');
     const manual = (await platform.events('')).filter((event) => event.type.startsWith('breaker.') && event.data.connectorId === connector.id);
-    assert.deepEqual(manual.map((event) => [event.type, event.data.manual]), [['breaker.opened', true], ['breaker.closed', true]]);
+    expect(manual.map((event) => [event.type, event.data.manual])).toStrictEqual([['breaker.opened', true], ['breaker.closed', true]]);
     const bad = await http('POST', `${platform.control}/connectors/${connector.id}/breaker`, { json: { action: 'explode' } });
-    assert.equal(bad.status, 400);
+    expect(bad.status).toBe(400);
   });
 });

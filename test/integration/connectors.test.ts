@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Downstream, json } from '../support/downstream';
 import { http, TestPlatform } from '../support/platform';
 import { sql, uniqueName } from '../support/services';
@@ -22,14 +21,14 @@ describe('/connectors: create, list, get, update, delete for http and stripe', (
     ...extra,
   });
 
-  before(async () => {
+  beforeAll(async () => {
     await downstream.start();
     await platform.start();
     const reply = await http('POST', `${platform.control}/secret-refs`, { json: { name: name('s'), provider: 'local', value: 'whsec_connectors_test' } });
-    assert.equal(reply.status, 201);
+    expect(reply.status).toBe(201);
     secretRef = reply.body;
   });
-  after(async () => {
+  afterAll(async () => {
     await platform.stop();
     await downstream.stop();
   });
@@ -37,18 +36,18 @@ describe('/connectors: create, list, get, update, delete for http and stripe', (
   test('an http connector round-trips; list, get by id and by name', async () => {
     const body = httpBody({ auth: { type: 'bearer', secretRef: secretRef.name }, taskQueue: 'payments' });
     const created = await post(body);
-    assert.equal(created.status, 201);
-    assert.equal(created.body.type, 'http');
-    assert.deepEqual(created.body.auth, { type: 'bearer', secretRef: secretRef.id }, 'the ref is stored by id');
-    assert.equal(created.body.taskQueue, 'payments');
-    assert.equal(created.body.allowPrivateNetwork, true);
+    expect(created.status).toBe(201);
+    expect(created.body.type).toBe('http');
+    expect(created.body.auth).toStrictEqual({ type: 'bearer', secretRef: secretRef.id }); // the ref is stored by id
+    expect(created.body.taskQueue).toBe('payments');
+    expect(created.body.allowPrivateNetwork).toBe(true);
 
     const byId = await http('GET', `${platform.control}/connectors/${created.body.id}`);
     const byName = await http('GET', `${platform.control}/connectors/${body.name}`);
-    assert.deepEqual(byId.body, created.body);
-    assert.deepEqual(byName.body, created.body);
+    expect(byId.body).toStrictEqual(created.body);
+    expect(byName.body).toStrictEqual(created.body);
     const list = await http('GET', `${platform.control}/connectors`);
-    assert.ok(list.body.items.some((c: { id: string }) => c.id === created.body.id));
+    expect(list.body.items.some((c: { id: string }) => c.id === created.body.id)).toBeTruthy();
   });
 
   describe('bad input is a 400 naming the field, and stores nothing', () => {
@@ -80,15 +79,12 @@ describe('/connectors: create, list, get, update, delete for http and stripe', (
       test(`${label} → ${field}`, async () => {
         const [before] = await sql(platform.databaseUrl, 'SELECT count(*)::int AS n FROM connectors');
         const reply = await post(body());
-        assert.equal(reply.status, 400, JSON.stringify(reply.body));
-        assert.match(reply.headers.get('content-type') ?? '', /problem\+json/);
-        assert.equal(reply.body.code, 'VALIDATION_FAILED');
-        assert.ok(
-          reply.body.errors.some((error: { field: string }) => error.field === field),
-          `expected a problem with ${field}: ${JSON.stringify(reply.body.errors)}`,
-        );
+        expect(reply.status).toBe(400);
+        expect(reply.headers.get('content-type') ?? '').toMatch(/problem\+json/);
+        expect(reply.body.code).toBe('VALIDATION_FAILED');
+        expect(reply.body.errors.some((error: { field: string }) => error.field === field)).toBeTruthy();
         const [afterCount] = await sql(platform.databaseUrl, 'SELECT count(*)::int AS n FROM connectors');
-        assert.deepEqual(afterCount, before);
+        expect(afterCount).toStrictEqual(before);
       });
     }
   });
@@ -96,30 +92,30 @@ describe('/connectors: create, list, get, update, delete for http and stripe', (
   test('a stripe connector: routes resolve to connector ids; a route to a missing operation is refused', async () => {
     const target = await post(httpBody());
     const bad = await post({ name: name('w'), type: 'stripe', signingSecretRef: secretRef.name, routes: { '*': { connector: target.body.name, operation: 'nope' } } });
-    assert.equal(bad.status, 400);
-    assert.equal(bad.body.errors[0].field, 'routes.*.operation');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('routes.*.operation');
 
     const created = await post({ name: name('w'), type: 'stripe', signingSecretRef: secretRef.name, routes: { 'invoice.*': { connector: target.body.name, operation: 'ping' } } });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    assert.equal(created.body.signingSecretRef, secretRef.id);
-    assert.equal(created.body.toleranceSeconds, 300);
-    assert.deepEqual(created.body.routes, { 'invoice.*': { connector: target.body.id, operation: 'ping' } });
-    assert.equal(created.body.webhookPath, `/webhooks/${created.body.id}`);
-    assert.equal(created.body.baseUrl, undefined);
+    expect(created.status).toBe(201);
+    expect(created.body.signingSecretRef).toBe(secretRef.id);
+    expect(created.body.toleranceSeconds).toBe(300);
+    expect(created.body.routes).toStrictEqual({ 'invoice.*': { connector: target.body.id, operation: 'ping' } });
+    expect(created.body.webhookPath).toBe(`/webhooks/${created.body.id}`);
+    expect(created.body.baseUrl).toBe(undefined);
 
     // A routed-to connector cannot be deleted; nor can a secret ref in use.
     const refused = await http('DELETE', `${platform.control}/connectors/${target.body.id}`);
-    assert.equal(refused.status, 409);
-    assert.equal(refused.body.code, 'CONNECTOR_IN_USE');
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('CONNECTOR_IN_USE');
     const secretInUse = await http('DELETE', `${platform.control}/secret-refs/${secretRef.id}`);
-    assert.equal(secretInUse.status, 409);
-    assert.equal(secretInUse.body.code, 'SECRET_REF_IN_USE');
+    expect(secretInUse.status).toBe(409);
+    expect(secretInUse.body.code).toBe('SECRET_REF_IN_USE');
     // Executing a stripe connector is an unknown operation, not a crash.
     const execute = await platform.execute({ connector: created.body.id, operation: 'anything' });
-    assert.equal(execute.status, 400);
+    expect(execute.status).toBe(400);
 
-    assert.equal((await http('DELETE', `${platform.control}/connectors/${created.body.id}`)).status, 204);
-    assert.equal((await http('DELETE', `${platform.control}/connectors/${target.body.id}`)).status, 204);
+    expect((await http('DELETE', `${platform.control}/connectors/${created.body.id}`)).status).toBe(204);
+    expect((await http('DELETE', `${platform.control}/connectors/${target.body.id}`)).status).toBe(204);
   });
 
   test('PATCH changes what it names, is validated as a whole, and the next job uses it', async () => {
@@ -127,18 +123,18 @@ describe('/connectors: create, list, get, update, delete for http and stripe', (
     downstream.on('/v2/ping', (_call, response) => json(response, 200, { version: 2 }));
     const created = await post(httpBody({ baseUrl: `${downstream.url}/v1`, policyId: undefined }));
     const first = await platform.waitForJob((await platform.execute({ connector: created.body.id, operation: 'ping' })).body.id);
-    assert.equal(first.status, 'succeeded', JSON.stringify(first.error));
-    assert.equal(first.result.body.version, 1);
+    expect(first.status).toBe('succeeded');
+    expect(first.result.body.version).toBe(1);
 
     const renamed = name('renamed');
     const updated = await patch(created.body.id, { baseUrl: `${downstream.url}/v2`, name: renamed, enabled: true, taskQueue: null });
-    assert.equal(updated.status, 200, JSON.stringify(updated.body));
-    assert.equal(updated.body.name, renamed);
-    assert.equal(updated.body.baseUrl, `${downstream.url}/v2`);
-    assert.deepEqual(updated.body.operations, created.body.operations, 'untouched fields stay');
-    assert.ok(updated.body.updatedAt > created.body.updatedAt);
+    expect(updated.status).toBe(200);
+    expect(updated.body.name).toBe(renamed);
+    expect(updated.body.baseUrl).toBe(`${downstream.url}/v2`);
+    expect(updated.body.operations).toStrictEqual(created.body.operations); // untouched fields stay
+    expect(Date.parse(updated.body.updatedAt)).toBeGreaterThan(Date.parse(created.body.updatedAt));
     const second = await platform.waitForJob((await platform.execute({ connector: renamed, operation: 'ping' })).body.id);
-    assert.equal(second.result.body.version, 2);
+    expect(second.result.body.version).toBe(2);
 
     for (const [body, field] of [
       [{ baseUrl: 'nope' }, 'baseUrl'],
@@ -149,40 +145,40 @@ describe('/connectors: create, list, get, update, delete for http and stripe', (
       [{ operations: { ping: { method: 'GET', path: '/ping/{id}', inputFields: ['other'] } } }, 'operations.ping.path'],
     ] as const) {
       const reply = await patch(created.body.id, body);
-      assert.equal(reply.status, 400, `${JSON.stringify(body)} → ${JSON.stringify(reply.body)}`);
-      assert.ok(reply.body.errors.some((error: { field: string }) => error.field === field), JSON.stringify(reply.body.errors));
+      expect(reply.status).toBe(400);
+      expect(reply.body.errors.some((error: { field: string }) => error.field === field)).toBeTruthy();
     }
     const unchanged = await http('GET', `${platform.control}/connectors/${created.body.id}`);
-    assert.equal(unchanged.body.baseUrl, `${downstream.url}/v2`);
+    expect(unchanged.body.baseUrl).toBe(`${downstream.url}/v2`);
 
     const taken = await post(httpBody());
     const conflict = await patch(created.body.id, { name: taken.body.name });
-    assert.equal(conflict.status, 409);
-    assert.equal(conflict.body.code, 'CONNECTOR_NAME_TAKEN');
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.code).toBe('CONNECTOR_NAME_TAKEN');
   });
 
   test('DELETE removes it; unknown ids are 404 for GET, PATCH and DELETE', async () => {
     const created = await post(httpBody());
-    assert.equal((await http('DELETE', `${platform.control}/connectors/${created.body.name}`)).status, 204);
+    expect((await http('DELETE', `${platform.control}/connectors/${created.body.name}`)).status).toBe(204);
     for (const [method, body] of [['GET', undefined], ['PATCH', { enabled: false }], ['DELETE', undefined]] as const) {
       const reply = await http(method, `${platform.control}/connectors/${created.body.id}`, body ? { json: body } : {});
-      assert.equal(reply.status, 404, method);
-      assert.equal(reply.body.code, 'CONNECTOR_NOT_FOUND');
+      expect(reply.status).toBe(404);
+      expect(reply.body.code).toBe('CONNECTOR_NOT_FOUND');
     }
   });
 
   test('the state routes still win over :id', async () => {
     const reply = await http('GET', `${platform.control}/connectors/state`);
-    assert.equal(reply.status, 200);
-    assert.ok(Array.isArray(reply.body.items));
+    expect(reply.status).toBe(200);
+    expect(Array.isArray(reply.body.items)).toBeTruthy();
   });
 
   test('Swagger documents the new routes with their bodies', async () => {
     const doc = (await http('GET', `${platform.control}/docs-json`)).body;
-    assert.ok(doc.paths['/connectors/{id}'].patch && doc.paths['/connectors/{id}'].delete);
-    assert.ok(doc.paths['/secret-refs'].post && doc.paths['/secret-refs/{id}'].delete);
-    assert.ok(doc.paths['/webhooks/inbox'].get && doc.paths['/webhooks/inbox/{id}/retry'].post);
-    assert.ok(doc.components.schemas.UpdateConnectorDto);
-    assert.equal(doc.components.schemas.CreateSecretRefDto.properties.value.writeOnly, true);
+    expect(doc.paths['/connectors/{id}'].patch && doc.paths['/connectors/{id}'].delete).toBeTruthy();
+    expect(doc.paths['/secret-refs'].post && doc.paths['/secret-refs/{id}'].delete).toBeTruthy();
+    expect(doc.paths['/webhooks/inbox'].get && doc.paths['/webhooks/inbox/{id}/retry'].post).toBeTruthy();
+    expect(doc.components.schemas.UpdateConnectorDto).toBeTruthy();
+    expect(doc.components.schemas.CreateSecretRefDto.properties.value.writeOnly).toBe(true);
   });
 });

@@ -1,6 +1,5 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import { Downstream, json } from '../support/downstream';
 import { fetchHistory, maybeRecord, replay } from '../support/histories';
 import { http, TestPlatform } from '../support/platform';
@@ -11,7 +10,7 @@ describe('the execution spine: POST /execute → workflow → activity → downs
   const platform = new TestPlatform();
   let connector: { id: string; name: string };
 
-  before(async () => {
+  beforeAll(async () => {
     await downstream.start();
     await platform.start();
     connector = await platform.createConnector(downstream.url, {
@@ -20,7 +19,7 @@ describe('the execution spine: POST /execute → workflow → activity → downs
       reject: { method: 'POST', path: '/reject' },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await platform.stop();
     await downstream.stop();
   });
@@ -36,33 +35,30 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     downstream.on('/charges/cus_1', (call, response) => json(response, 201, { id: 'ch_1', received: JSON.parse(call.body) }));
 
     const accepted = await platform.execute({ connector: connector.name, operation: 'charge', input: { customer: 'cus_1', amount: 1200 } });
-    assert.equal(accepted.status, 202);
-    assert.equal(accepted.headers.get('location'), `/jobs/${accepted.body.id}`);
-    assert.equal(accepted.body.workflowId, `job-${accepted.body.id}`);
+    expect(accepted.status).toBe(202);
+    expect(accepted.headers.get('location')).toBe(`/jobs/${accepted.body.id}`);
+    expect(accepted.body.workflowId).toBe(`job-${accepted.body.id}`);
 
     const job = await platform.waitForJob(accepted.body.id);
-    assert.equal(job.status, 'succeeded');
-    assert.equal(job.attempts, 1);
-    assert.equal(job.result.status, 201);
-    assert.deepEqual(job.result.body, { id: 'ch_1', received: { amount: 1200 } });
-    assert.equal(job.policy.version, 1);
-    assert.ok(job.startedAt && job.completedAt);
+    expect(job.status).toBe('succeeded');
+    expect(job.attempts).toBe(1);
+    expect(job.result.status).toBe(201);
+    expect(job.result.body).toStrictEqual({ id: 'ch_1', received: { amount: 1200 } });
+    expect(job.policy.version).toBe(1);
+    expect(job.startedAt && job.completedAt).toBeTruthy();
 
     const [call] = downstream.callsTo('/charges/cus_1');
-    assert.equal(call.headers['idempotency-key'], `${job.id}:1`);
+    expect(call.headers['idempotency-key']).toBe(`${job.id}:1`);
 
     const events = await http('GET', `${platform.exec}/events?jobId=${job.id}`);
-    assert.deepEqual(
-      events.body.items.map((event: { type: string }) => event.type),
-      ['job.accepted', 'job.started', 'attempt.started', 'attempt.succeeded', 'job.succeeded'],
-    );
+    expect(events.body.items.map((event: { type: string }) => event.type)).toStrictEqual(['job.accepted', 'job.started', 'attempt.started', 'attempt.succeeded', 'job.succeeded']);
 
     const connection = await Connection.connect({ address: serviceEnv().TEMPORAL_ADDRESS });
     try {
       const description = await new Client({ connection }).workflow.getHandle(job.workflowId).describe();
-      assert.deepEqual(description.searchAttributes.TenantId, ['dev']);
-      assert.deepEqual(description.searchAttributes.ConnectorId, [connector.id]);
-      assert.equal((await description.memo)?.connector, connector.name);
+      expect(description.searchAttributes.TenantId).toStrictEqual(['dev']);
+      expect(description.searchAttributes.ConnectorId).toStrictEqual([connector.id]);
+      expect((await description.memo)?.connector).toBe(connector.name);
     } finally {
       await connection.close();
     }
@@ -74,16 +70,16 @@ describe('the execution spine: POST /execute → workflow → activity → downs
 
     const accepted = await platform.execute({ connector: connector.id, operation: 'flaky' });
     const job = await platform.waitForJob(accepted.body.id);
-    assert.equal(job.status, 'succeeded');
-    assert.equal(job.attempts, 2);
+    expect(job.status).toBe('succeeded');
+    expect(job.attempts).toBe(2);
     const calls = downstream.callsTo('/flaky');
-    assert.equal(calls.length, 2);
-    assert.equal(calls[0].headers['idempotency-key'], calls[1].headers['idempotency-key']);
-    assert.ok(calls[1].at - calls[0].at >= 700, 'the retry waited for the backoff (1 s base, 20 % jitter)');
+    expect(calls.length).toBe(2);
+    expect(calls[0].headers['idempotency-key']).toBe(calls[1].headers['idempotency-key']);
+    expect(calls[1].at - calls[0].at).toBeGreaterThanOrEqual(700); // the retry waited for the backoff (1 s base, 20 % jitter)
 
     const events = await http('GET', `${platform.exec}/events?jobId=${job.id}&type=attempt.failed`);
-    assert.equal(events.body.items.length, 1);
-    assert.equal(events.body.items[0].data.error.httpStatus, 500);
+    expect(events.body.items.length).toBe(1);
+    expect(events.body.items[0].data.error.httpStatus).toBe(500);
     await checkReplay('execute-job-retried', job.workflowId);
   });
 
@@ -91,43 +87,43 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     downstream.on('/reject', (_call, response) => json(response, 400, { error: 'bad card' }));
     const accepted = await platform.execute({ connector: connector.name, operation: 'reject', input: { card: 'x' } });
     const job = await platform.waitForJob(accepted.body.id);
-    assert.equal(job.status, 'failed');
-    assert.equal(job.attempts, 1);
-    assert.deepEqual(job.error, { type: 'HttpError', message: 'The connector answered HTTP 400.', retryable: false, httpStatus: 400 });
-    assert.equal(downstream.callsTo('/reject').length, 1);
+    expect(job.status).toBe('failed');
+    expect(job.attempts).toBe(1);
+    expect(job.error).toStrictEqual({ type: 'HttpError', message: 'The connector answered HTTP 400.', retryable: false, httpStatus: 400 });
+    expect(downstream.callsTo('/reject').length).toBe(1);
     await checkReplay('execute-job-failed', job.workflowId);
   });
 
   test('GET /jobs lists newest first with an opaque cursor', async () => {
     const first = await http('GET', `${platform.exec}/jobs?limit=2`);
-    assert.equal(first.status, 200);
-    assert.equal(first.body.items.length, 2);
-    assert.ok(first.body.nextCursor);
+    expect(first.status).toBe(200);
+    expect(first.body.items.length).toBe(2);
+    expect(first.body.nextCursor).toBeTruthy();
     const second = await http('GET', `${platform.exec}/jobs?limit=2&cursor=${first.body.nextCursor}`);
-    assert.equal(second.body.items.length, 1);
-    assert.equal(second.body.nextCursor, null);
+    expect(second.body.items.length).toBe(1);
+    expect(second.body.nextCursor).toBe(null);
     const all = [...first.body.items, ...second.body.items];
-    assert.equal(new Set(all.map((job: { id: string }) => job.id)).size, 3);
+    expect(new Set(all.map((job: { id: string }) => job.id)).size).toBe(3);
     const created = all.map((job: { createdAt: string }) => job.createdAt);
-    assert.deepEqual(created, [...created].sort().reverse());
+    expect(created).toStrictEqual([...created].sort().reverse());
 
     const failed = await http('GET', `${platform.exec}/jobs?status=failed`);
-    assert.deepEqual(failed.body.items.map((job: { operation: string }) => job.operation), ['reject']);
+    expect(failed.body.items.map((job: { operation: string }) => job.operation)).toStrictEqual(['reject']);
     const badCursor = await http('GET', `${platform.exec}/jobs?cursor=nonsense`);
-    assert.equal(badCursor.status, 400);
+    expect(badCursor.status).toBe(400);
   });
 
   test('Swagger documents every route at /docs-json (and serves the UI at /docs) on both ports', async () => {
     for (const base of [platform.control, platform.exec]) {
       const spec = await http('GET', `${base}/docs-json`);
-      assert.equal(spec.status, 200);
-      assert.match(spec.body.openapi, /^3\./);
+      expect(spec.status).toBe(200);
+      expect(spec.body.openapi).toMatch(/^3\./);
       for (const path of ['/execute', '/jobs', '/jobs/{id}', '/jobs/{id}/cancel', '/events', '/events/stream', '/connectors', '/connectors/state',
         '/connectors/{id}/breaker', '/policies', '/policies/{id}/versions', '/configs/activate', '/dlq/replay', '/secret-refs', '/webhooks/{connectorId}', '/audit', '/health/ready']) {
-        assert.ok(spec.body.paths[path], `${path} is documented`);
+        expect(spec.body.paths[path]).toBeTruthy();
       }
-      assert.ok(spec.body.components.schemas.ProblemSchema, 'problem+json is documented');
-      assert.equal((await fetch(`${base}/docs`)).status, 200);
+      expect(spec.body.components.schemas.ProblemSchema).toBeTruthy(); // problem+json is documented
+      expect((await fetch(`${base}/docs`)).status).toBe(200);
     }
   });
 
@@ -152,19 +148,19 @@ describe('the execution spine: POST /execute → workflow → activity → downs
       test(`${name} → ${status} ${code}`, async () => {
         const [before] = await sql<{ jobs: string; events: string }>(platform.databaseUrl, 'SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM events) AS events');
         const reply = await send();
-        assert.equal(reply.status, status);
-        assert.match(reply.headers.get('content-type') ?? '', /^application\/problem\+json/);
-        assert.equal(reply.body.code, code);
-        assert.equal(reply.body.status, status);
-        assert.ok(reply.body.type && reply.body.title && reply.body.detail && reply.body.requestId);
+        expect(reply.status).toBe(status);
+        expect(reply.headers.get('content-type') ?? '').toMatch(/^application\/problem\+json/);
+        expect(reply.body.code).toBe(code);
+        expect(reply.body.status).toBe(status);
+        expect(reply.body.type && reply.body.title && reply.body.detail && reply.body.requestId).toBeTruthy();
         const [afterCounts] = await sql(platform.databaseUrl, 'SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM events) AS events');
-        assert.deepEqual(afterCounts, before);
+        expect(afterCounts).toStrictEqual(before);
       });
     }
 
     test('validation problems name the field', async () => {
       const reply = await platform.execute({ connector: connector.name, operation: 'refund' });
-      assert.deepEqual(reply.body.errors, [{ field: 'operation', message: `connector "${connector.name}" has no operation "refund"` }]);
+      expect(reply.body.errors).toStrictEqual([{ field: 'operation', message: `connector "${connector.name}" has no operation "refund"` }]);
     });
   });
 });

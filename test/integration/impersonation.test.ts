@@ -1,9 +1,9 @@
-import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
 import { AuditRow, Caller, SharedSecretAuth, TestRole } from '../support/auth';
 import { TestPlatform } from '../support/platform';
 import { sql, uniqueName } from '../support/services';
+import { defined } from '../support/expectations';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -19,13 +19,13 @@ describe('impersonation (x-impersonate-tenant / x-impersonate-user)', () => {
 
   const audit = async (caller: Caller, query: string) => (await caller.control('GET', `/audit?${query}`)).body.items as AuditRow[];
 
-  before(async () => {
+  beforeAll(async () => {
     await platform.start({ workers: 0 });
     targetAdmin = await auth.client(platform, { tenant: target, sub: 'tina', roles: ['admin', 'executor'] });
     homeAdmin = await auth.client(platform, { tenant: home, sub: 'hal', roles: ['admin'] });
     root = await auth.client(platform, { tenant: ops, sub: 'root', roles: ['platform-admin'] });
   });
-  after(() => platform.stop());
+  afterAll(() => platform.stop());
 
   const refused: [string, TestRole[], Record<string, string>][] = [
     ['admin → another tenant', ['admin'], { 'x-impersonate-tenant': 'TARGET' }],
@@ -42,25 +42,25 @@ describe('impersonation (x-impersonate-tenant / x-impersonate-user)', () => {
       const headers = Object.fromEntries(Object.entries(rawHeaders).map(([key, value]) => [key, value.replace('TARGET', target)]));
       const exec = roles.includes('executor') && roles.length === 1;
       const reply = exec ? await caller.exec('GET', '/jobs', { headers }) : await caller.control('GET', '/connectors', { headers });
-      assert.equal(reply.status, 403, JSON.stringify(reply.body));
-      assert.equal(reply.body.code, 'FORBIDDEN');
-      assert.match(reply.body.detail, /"platform:impersonate"/);
+      expect(reply.status).toBe(403);
+      expect(reply.body.code).toBe('FORBIDDEN');
+      expect(reply.body.detail).toMatch(/"platform:impersonate"/);
 
       const [row] = await audit(homeAdmin, `actor=${subject}`);
-      assert.ok(row, 'an audit row in the caller’s own tenant');
-      assert.equal(row.action, 'impersonation.denied');
-      assert.equal(row.outcome, 'denied');
-      assert.equal(row.status, 403);
-      assert.deepEqual(row.actor, { tenantId: home, subject });
-      assert.deepEqual(row.impersonated, { tenantId: headers['x-impersonate-tenant'] ?? home, subject: headers['x-impersonate-user'] ?? subject });
-      assert.equal(row.target, exec ? '/jobs' : '/connectors');
-      assert.equal(row.requestId, reply.body.requestId);
+      expect(row).toBeTruthy(); // an audit row in the caller’s own tenant
+      expect(row.action).toBe('impersonation.denied');
+      expect(row.outcome).toBe('denied');
+      expect(row.status).toBe(403);
+      expect(row.actor).toStrictEqual({ tenantId: home, subject });
+      expect(row.impersonated).toStrictEqual({ tenantId: headers['x-impersonate-tenant'] ?? home, subject: headers['x-impersonate-user'] ?? subject });
+      expect(row.target).toBe(exec ? '/jobs' : '/connectors');
+      expect(row.requestId).toBe(reply.body.requestId);
     });
   }
 
   test('the refused caller acted as nobody: the target tenant saw nothing happen', async () => {
     const rows = await audit(targetAdmin, 'limit=500');
-    assert.ok(!rows.some((row) => row.actor.tenantId === home), JSON.stringify(rows));
+    expect(rows.some((row) => row.actor.tenantId === home)).toBeFalsy();
   });
 
   test('platform-admin acts as the target tenant and user; the audit row shows both identities', async () => {
@@ -68,61 +68,59 @@ describe('impersonation (x-impersonate-tenant / x-impersonate-user)', () => {
     const body = { name: 'made-by-root', type: 'http', baseUrl: 'https://example.com', operations: { ping: { method: 'GET', path: '/' } } };
     const raw = JSON.stringify(body);
     const created = await root.control('POST', '/connectors', { raw, contentType: 'application/json', headers: as });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+    expect(created.status).toBe(201);
 
     // It is the target's connector, not the operator's.
-    assert.equal((await targetAdmin.control('GET', `/connectors/${created.body.id}`)).status, 200);
-    assert.equal((await root.control('GET', `/connectors/${created.body.id}`)).status, 404);
+    expect((await targetAdmin.control('GET', `/connectors/${created.body.id}`)).status).toBe(200);
+    expect((await root.control('GET', `/connectors/${created.body.id}`)).status).toBe(404);
     const listed = await root.control('GET', '/connectors', { headers: as });
-    assert.ok(listed.body.items.some((connector: { id: string }) => connector.id === created.body.id), 'reads act as the target too');
+    expect(listed.body.items.some((connector: { id: string }) => connector.id === created.body.id)).toBeTruthy(); // reads act as the target too
 
     const rows = await audit(targetAdmin, 'impersonated=true&limit=50');
-    const write = rows.find((row) => row.action === 'POST /connectors');
-    assert.ok(write, JSON.stringify(rows));
-    assert.equal(write.tenantId, target);
-    assert.deepEqual(write.actor, { tenantId: ops, subject: 'root' });
-    assert.deepEqual(write.impersonated, { tenantId: target, subject: 'tina' });
-    assert.equal(write.target, `/connectors/${created.body.id}`);
-    assert.equal(write.status, 201);
-    assert.equal(write.requestDigest, sha256(raw), 'digest of the exact request bytes');
-    assert.equal(write.responseDigest, sha256(JSON.stringify(created.body)), 'digest of the response body');
-    assert.equal(write.requestId, created.headers.get('x-request-id'));
+    const write = defined(rows.find((row) => row.action === 'POST /connectors'), 'the audited write');
+    expect(write.tenantId).toBe(target);
+    expect(write.actor).toStrictEqual({ tenantId: ops, subject: 'root' });
+    expect(write.impersonated).toStrictEqual({ tenantId: target, subject: 'tina' });
+    expect(write.target).toBe(`/connectors/${created.body.id}`);
+    expect(write.status).toBe(201);
+    expect(write.requestDigest).toBe(sha256(raw)); // digest of the exact request bytes
+    expect(write.responseDigest).toBe(sha256(JSON.stringify(created.body))); // digest of the response body
+    expect(write.requestId).toBe(created.headers.get('x-request-id'));
 
     // Impersonated reads are audited too (every impersonated request), on both planes.
-    const read = rows.find((row) => row.action === 'GET /connectors');
-    assert.ok(read, 'the impersonated GET is on the record');
-    assert.deepEqual([read.actor.subject, read.impersonated?.subject, read.plane], ['root', 'tina', 'control']);
+    const read = defined(rows.find((row) => row.action === 'GET /connectors'), 'the audited impersonated GET');
+    expect([read.actor.subject, read.impersonated?.subject, read.plane]).toStrictEqual(['root', 'tina', 'control']);
     const jobs = await root.exec('GET', '/jobs', { headers: as });
-    assert.equal(jobs.status, 200);
+    expect(jobs.status).toBe(200);
     const execRow = (await audit(targetAdmin, 'action=GET%20/jobs')).at(0);
-    assert.deepEqual([execRow?.plane, execRow?.actor.subject, execRow?.impersonated?.tenantId], ['exec', 'root', target]);
+    expect([execRow?.plane, execRow?.actor.subject, execRow?.impersonated?.tenantId]).toStrictEqual(['exec', 'root', target]);
 
     // The operators' own tenant does not see the target's audit; the target's own reads are not audited.
-    assert.ok(!(await audit(root, 'limit=500')).some((row) => row.tenantId === target));
-    assert.ok(!(await audit(targetAdmin, 'impersonated=false&limit=500')).some((row) => row.action.startsWith('GET ')));
+    expect((await audit(root, 'limit=500')).some((row) => row.tenantId === target)).toBeFalsy();
+    expect((await audit(targetAdmin, 'impersonated=false&limit=500')).some((row) => row.action.startsWith('GET '))).toBeFalsy();
   });
 
   test('platform-admin with only x-impersonate-user acts as that user in its own tenant', async () => {
     const reply = await root.control('POST', '/policies', { json: { name: 'by-proxy' }, headers: { 'x-impersonate-user': 'deputy' } });
-    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    expect(reply.status).toBe(201);
     const [row] = await audit(root, 'action=POST%20/policies');
-    assert.deepEqual(row.actor, { tenantId: ops, subject: 'root' });
-    assert.deepEqual(row.impersonated, { tenantId: ops, subject: 'deputy' });
+    expect(row.actor).toStrictEqual({ tenantId: ops, subject: 'root' });
+    expect(row.impersonated).toStrictEqual({ tenantId: ops, subject: 'deputy' });
   });
 
   test('malformed impersonation headers → 400 listing them', async () => {
     const reply = await root.control('GET', '/connectors', { headers: { 'x-impersonate-tenant': '../etc', 'x-impersonate-user': 'a b' } });
-    assert.equal(reply.status, 400);
-    assert.deepEqual(reply.body.errors.map((error: { field: string }) => error.field), ['x-impersonate-tenant', 'x-impersonate-user']);
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors.map((error: { field: string }) => error.field)).toStrictEqual(['x-impersonate-tenant', 'x-impersonate-user']);
   });
 
   test('the rows are in operator_audit_log with both identities, and no bodies', async () => {
     const rows = await sql<Record<string, unknown>>(platform.databaseUrl, `SELECT * FROM operator_audit_log WHERE actor_subject = 'root' AND tenant_id = $1`, [target]);
-    assert.ok(rows.length >= 2);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
     for (const row of rows) {
-      assert.equal(row.actor_tenant_id, ops);
-      assert.equal(row.impersonated_tenant_id, target);
-      assert.ok(!JSON.stringify(row).includes('made-by-root'), 'bodies are not stored, only digests');
+      expect(row.actor_tenant_id).toBe(ops);
+      expect(row.impersonated_tenant_id).toBe(target);
+      expect(JSON.stringify(row)).not.toContain('made-by-root'); // bodies are not stored, only digests
     }
   });
 });

@@ -1,7 +1,6 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
-import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
 import { Downstream, json } from '../support/downstream';
 import { http, TestPlatform } from '../support/platform';
 import { freePort, PlatformProcess } from '../support/processes';
@@ -14,11 +13,11 @@ describe('job lifecycle', () => {
   const downstream = new Downstream();
   const platform = new TestPlatform({ ORCH_IDEMPOTENCY_TTL: '3', ORCH_SSE_KEEPALIVE_SECONDS: '1' });
 
-  before(async () => {
+  beforeAll(async () => {
     await downstream.start();
     await platform.start({ workers: 1 });
   });
-  after(async () => {
+  afterAll(async () => {
     await platform.stop();
     await downstream.stop();
   });
@@ -29,23 +28,23 @@ describe('job lifecycle', () => {
       const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/idem' } });
       const body = { connector: connector.name, operation: 'call', input: { amount: 5 } };
       const replies = await Promise.all(Array.from({ length: 50 }, () => platform.execute(body, { 'Idempotency-Key': 'order-42' })));
-      assert.deepEqual(new Set(replies.map((reply) => reply.status)), new Set([202]));
+      expect(new Set(replies.map((reply) => reply.status))).toStrictEqual(new Set([202]));
       const ids = new Set(replies.map((reply) => reply.body.id));
-      assert.equal(ids.size, 1, 'every response names the same job');
-      assert.equal(replies.filter((reply) => reply.headers.get('idempotent-replayed') === 'true').length, 49);
+      expect(ids.size).toBe(1); // every response names the same job
+      expect(replies.filter((reply) => reply.headers.get('idempotent-replayed') === 'true').length).toBe(49);
       const [count] = await sql<{ n: number }>(platform.databaseUrl, `SELECT count(*)::int AS n FROM jobs WHERE connector_id = $1`, [connector.id]);
-      assert.equal(count.n, 1);
+      expect(count.n).toBe(1);
 
       const reordered = await platform.execute({ input: { amount: 5 }, operation: 'call', connector: connector.name }, { 'Idempotency-Key': 'order-42' });
-      assert.equal(reordered.body.id, [...ids][0], 'key order in the body does not matter');
+      expect(reordered.body.id).toBe([...ids][0]); // key order in the body does not matter
       const conflicting = await platform.execute({ ...body, input: { amount: 6 } }, { 'Idempotency-Key': 'order-42' });
-      assert.equal(conflicting.status, 422);
-      assert.equal(conflicting.body.code, 'IDEMPOTENCY_KEY_REUSED');
+      expect(conflicting.status).toBe(422);
+      expect(conflicting.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
 
       await delay(3_200);
       const fresh = await platform.execute({ ...body, input: { amount: 6 } }, { 'Idempotency-Key': 'order-42' });
-      assert.equal(fresh.status, 202);
-      assert.notEqual(fresh.body.id, [...ids][0]);
+      expect(fresh.status).toBe(202);
+      expect(fresh.body.id).not.toBe([...ids][0]);
     });
 
     test('the retention schedule deletes expired keys', async () => {
@@ -55,8 +54,8 @@ describe('job lifecycle', () => {
       await platform.execute({ connector: connector.name, operation: 'call' }, { 'Idempotency-Key': 'short-lived' });
       await delay(3_200);
       const keys = () => sql<{ key: string }>(platform.databaseUrl, 'SELECT key FROM idempotency_keys ORDER BY key');
-      assert.ok((await keys()).some((row) => row.key === 'short-lived'));
-      assert.ok(!(await keys()).some((row) => row.key === 'nothing-written'), 'a rejected request claims no key');
+      expect((await keys()).some((row) => row.key === 'short-lived')).toBeTruthy();
+      expect((await keys()).some((row) => row.key === 'nothing-written')).toBeFalsy(); // a rejected request claims no key
 
       const connection = await Connection.connect({ address: serviceEnv().TEMPORAL_ADDRESS });
       try {
@@ -67,7 +66,7 @@ describe('job lifecycle', () => {
       } finally {
         await connection.close();
       }
-      assert.deepEqual(await keys(), []);
+      expect(await keys()).toStrictEqual([]);
     });
   });
 
@@ -79,13 +78,13 @@ describe('job lifecycle', () => {
     });
     const connector = await platform.createConnector(downstream.url, { quick: { method: 'GET', path: '/quick' }, slow: { method: 'GET', path: '/slowish' } });
     const quick = await platform.execute({ connector: connector.name, operation: 'quick' }, { Prefer: 'wait=10' });
-    assert.equal(quick.status, 200);
-    assert.equal(quick.body.status, 'succeeded');
-    assert.deepEqual(quick.body.result.body, { done: true });
-    assert.equal(quick.headers.get('preference-applied'), 'wait=10');
+    expect(quick.status).toBe(200);
+    expect(quick.body.status).toBe('succeeded');
+    expect(quick.body.result.body).toStrictEqual({ done: true });
+    expect(quick.headers.get('preference-applied')).toBe('wait=10');
     const slow = await platform.execute({ connector: connector.name, operation: 'slow' }, { Prefer: 'respond-async, wait=1' });
-    assert.equal(slow.status, 202);
-    assert.notEqual(slow.body.status, 'succeeded');
+    expect(slow.status).toBe(202);
+    expect(slow.body.status).not.toBe('succeeded');
   });
 
   test('cancel during a slow call: the downstream sees its connection closed and the job ends cancelled', async () => {
@@ -100,13 +99,13 @@ describe('job lifecycle', () => {
     while (downstream.callsTo('/hang').length === 0) await delay(20);
     const started = Date.now();
     const cancel = await http('POST', `${platform.exec}/jobs/${accepted.body.id}/cancel`);
-    assert.equal(cancel.status, 202);
+    expect(cancel.status).toBe(202);
     const job = await platform.waitForJob(accepted.body.id, 20_000);
-    assert.equal(job.status, 'cancelled');
-    assert.ok(closedEarly, 'the in-flight call was aborted');
-    assert.ok(Date.now() - started < 10_000, 'promptly');
+    expect(job.status).toBe('cancelled');
+    expect(closedEarly).toBeTruthy(); // the in-flight call was aborted
+    expect(Date.now() - started).toBeLessThan(10_000); // promptly
     const again = await http('POST', `${platform.exec}/jobs/${accepted.body.id}/cancel`);
-    assert.equal(again.body.code, 'JOB_ALREADY_FINISHED');
+    expect(again.body.code).toBe('JOB_ALREADY_FINISHED');
   });
 
   test('DLQ: replay after the connector is fixed succeeds; a bulk dry run counts what a bulk replay starts', async () => {
@@ -116,36 +115,36 @@ describe('job lifecycle', () => {
     const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/flaky-dlq' } }, { policyId: policy.id });
     const failed = [];
     for (let i = 0; i < 4; i++) failed.push(await platform.waitForJob((await platform.execute({ connector: connector.name, operation: 'call', input: { i } })).body.id));
-    assert.deepEqual(failed.map((job) => job.status), ['failed', 'failed', 'failed', 'failed']);
+    expect(failed.map((job) => job.status)).toStrictEqual(['failed', 'failed', 'failed', 'failed']);
     const dlq = await http('GET', `${platform.control}/dlq?connector=${connector.id}`);
-    assert.equal(dlq.body.items.length, 4);
+    expect(dlq.body.items.length).toBe(4);
 
     fixed = true;
     const replay = await http('POST', `${platform.control}/dlq/${failed[0].id}/replay`, { json: { input: { i: 0, edited: true } } });
-    assert.equal(replay.status, 202);
-    assert.equal(replay.body.replayOf, failed[0].id);
+    expect(replay.status).toBe(202);
+    expect(replay.body.replayOf).toBe(failed[0].id);
     const replayed = await platform.waitForJob(replay.body.id);
-    assert.equal(replayed.status, 'succeeded');
-    assert.equal(JSON.parse(downstream.callsTo('/flaky-dlq').at(-1)!.body).edited, true);
-    assert.equal((await http('GET', `${platform.exec}/jobs/${failed[0].id}`)).body.replayedBy, replay.body.id);
-    assert.equal((await http('POST', `${platform.control}/dlq/${failed[0].id}/replay`, { json: {} })).status, 404, 'a replayed job left the DLQ');
+    expect(replayed.status).toBe('succeeded');
+    expect(JSON.parse(downstream.callsTo('/flaky-dlq').at(-1)!.body).edited).toBe(true);
+    expect((await http('GET', `${platform.exec}/jobs/${failed[0].id}`)).body.replayedBy).toBe(replay.body.id);
+    expect((await http('POST', `${platform.control}/dlq/${failed[0].id}/replay`, { json: {} })).status).toBe(404); // a replayed job left the DLQ
 
     const filter = { connector: connector.id };
     const dry = await http('POST', `${platform.control}/dlq/replay`, { json: { filter, dryRun: true } });
-    assert.deepEqual([dry.body.count, dry.body.replayed.length], [3, 0]);
+    expect([dry.body.count, dry.body.replayed.length]).toStrictEqual([3, 0]);
     const bulk = await http('POST', `${platform.control}/dlq/replay`, { json: { filter } });
-    assert.equal(bulk.body.replayed.length, dry.body.count);
-    for (const { job } of bulk.body.replayed) assert.equal((await platform.waitForJob(job)).status, 'succeeded');
-    assert.equal((await http('GET', `${platform.control}/dlq?connector=${connector.id}`)).body.items.length, 0);
+    expect(bulk.body.replayed.length).toBe(dry.body.count);
+    for (const { job } of bulk.body.replayed) expect((await platform.waitForJob(job)).status).toBe('succeeded');
+    expect((await http('GET', `${platform.control}/dlq?connector=${connector.id}`)).body.items.length).toBe(0);
   });
 
   test('DLQ purge removes an entry and keeps the job', async () => {
     downstream.on('/gone', (_call, response) => json(response, 400, {}));
     const connector = await platform.createConnector(downstream.url, { call: { method: 'GET', path: '/gone' } });
     const job = await platform.waitForJob((await platform.execute({ connector: connector.name, operation: 'call' })).body.id);
-    assert.equal((await http('DELETE', `${platform.control}/dlq/${job.id}`)).status, 204);
-    assert.equal((await http('GET', `${platform.control}/dlq?connector=${connector.id}`)).body.items.length, 0);
-    assert.equal((await http('GET', `${platform.exec}/jobs/${job.id}`)).body.status, 'failed');
+    expect((await http('DELETE', `${platform.control}/dlq/${job.id}`)).status).toBe(204);
+    expect((await http('GET', `${platform.control}/dlq?connector=${connector.id}`)).body.items.length).toBe(0);
+    expect((await http('GET', `${platform.exec}/jobs/${job.id}`)).body.status).toBe('failed');
   });
 
   test('configs: activating v2 and rolling back restores v1 for new jobs; running jobs keep theirs', async () => {
@@ -155,7 +154,7 @@ describe('job lifecycle', () => {
     const v2 = await http('POST', `${platform.control}/policies/${policy.id}/versions`, {
       json: { retry: { ...ONE_ATTEMPT, maxAttempts: 3, initialIntervalMs: 700, maxIntervalMs: 700 } },
     });
-    assert.equal(v2.body.latestVersion, 2);
+    expect(v2.body.latestVersion).toBe(2);
     const connector = await platform.createConnector(
       downstream.url,
       { call: { method: 'GET', path: '/cfg/{name}', inputFields: ['name'] } },
@@ -163,27 +162,27 @@ describe('job lifecycle', () => {
     );
     const c1 = await http('POST', `${platform.control}/configs`, { json: { bindings: { [connector.name]: { policyId: policy.id, version: 1 } } } });
     const c2 = await http('POST', `${platform.control}/configs`, { json: { bindings: { [connector.id]: { policyId: policy.id, version: 2 } } } });
-    assert.deepEqual([c1.status, c1.body.version, c2.body.version], [201, 1, 2]);
+    expect([c1.status, c1.body.version, c2.body.version]).toStrictEqual([201, 1, 2]);
     const bad = await http('POST', `${platform.control}/configs`, { json: { bindings: { [connector.id]: { policyId: policy.id, version: 9 } } } });
-    assert.equal(bad.status, 400);
-    assert.equal(bad.body.errors[0].field, `bindings.${connector.id}`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe(`bindings.${connector.id}`);
 
-    assert.equal((await http('POST', `${platform.control}/configs/activate`, { json: { version: 1 } })).status, 200);
-    assert.equal((await http('POST', `${platform.control}/configs/activate`, { json: { version: 2 } })).status, 200);
+    expect((await http('POST', `${platform.control}/configs/activate`, { json: { version: 1 } })).status).toBe(200);
+    expect((await http('POST', `${platform.control}/configs/activate`, { json: { version: 2 } })).status).toBe(200);
     const running = await platform.execute({ connector: connector.name, operation: 'call', input: { name: 'early' } });
-    assert.deepEqual([running.body.configVersion, running.body.policy.version], [2, 2]);
+    expect([running.body.configVersion, running.body.policy.version]).toStrictEqual([2, 2]);
 
     const rolledBack = await http('POST', `${platform.control}/configs/rollback`);
-    assert.equal(rolledBack.body.version, 1);
-    assert.equal((await http('GET', `${platform.control}/configs/active`)).body.version, 1);
+    expect(rolledBack.body.version).toBe(1);
+    expect((await http('GET', `${platform.control}/configs/active`)).body.version).toBe(1);
     const later = await platform.execute({ connector: connector.name, operation: 'call', input: { name: 'late' } });
-    assert.deepEqual([later.body.configVersion, later.body.policy.version], [1, 1]);
+    expect([later.body.configVersion, later.body.policy.version]).toStrictEqual([1, 1]);
 
     const [runningJob, laterJob] = [await platform.waitForJob(running.body.id), await platform.waitForJob(later.body.id)];
-    assert.deepEqual([runningJob.status, runningJob.attempts, runningJob.configVersion], ['succeeded', 3, 2]);
-    assert.deepEqual([laterJob.status, laterJob.attempts, laterJob.configVersion], ['failed', 1, 1], 'v1 allows one attempt');
+    expect([runningJob.status, runningJob.attempts, runningJob.configVersion]).toStrictEqual(['succeeded', 3, 2]);
+    expect([laterJob.status, laterJob.attempts, laterJob.configVersion]).toStrictEqual(['failed', 1, 1]); // v1 allows one attempt
     const activations = await platform.events('type=config.activated');
-    assert.deepEqual(activations.map((event) => [event.data.version, event.data.action]), [[1, 'activate'], [2, 'activate'], [1, 'rollback']]);
+    expect(activations.map((event) => [event.data.version, event.data.action])).toStrictEqual([[1, 'activate'], [2, 'activate'], [1, 'rollback']]);
   });
 
   test('SSE: resume with Last-Event-ID gets k+1, k+2, … exactly once; two api processes serve the same stream', async () => {
@@ -213,8 +212,8 @@ describe('job lifecycle', () => {
 
       const stored = (await platform.events(`jobId=${job.body.id}`)).map((event) => event.id);
       const seen = [...first.events(), ...second.events()].filter((m) => JSON.parse(m.data!).jobId === job.body.id).map((m) => m.id);
-      assert.deepEqual(seen, stored, 'every event once, in order, across the reconnect');
-      assert.ok(second.messages.some((m) => m.comment === 'keep-alive'), 'idle streams get keep-alive comments');
+      expect(seen).toStrictEqual(stored); // every event once, in order, across the reconnect
+      expect(second.messages.some((m) => m.comment === 'keep-alive')).toBeTruthy(); // idle streams get keep-alive comments
     } finally {
       await secondApi.stop();
     }

@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
 import { Downstream, json } from '../support/downstream';
 import { http, TestPlatform } from '../support/platform';
 import { freePort } from '../support/processes';
@@ -22,11 +21,11 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
   const downstream = new Downstream();
   const platform = new TestPlatform();
 
-  before(async () => {
+  beforeAll(async () => {
     await downstream.start();
     await platform.start({ workers: 2 });
   });
-  after(async () => {
+  afterAll(async () => {
     await platform.stop();
     await downstream.stop();
   });
@@ -36,13 +35,12 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
     const policy = await platform.createPolicy({ rateLimit: { permitsPerSecond: 5, burst: 1 } });
     const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/rate' } }, { policyId: policy.id });
     const jobs = await Promise.all(Array.from({ length: 40 }, (_, i) => platform.execute({ connector: connector.name, operation: 'call', input: { i } })));
-    for (const job of jobs) assert.equal((await platform.waitForJob(job.body.id, 120_000)).status, 'succeeded');
+    for (const job of jobs) expect((await platform.waitForJob(job.body.id, 120_000)).status).toBe('succeeded');
     const times = downstream.callsTo('/rate').map((call) => call.at);
-    assert.equal(times.length, 40);
-    const t0 = Math.min(...times);
-    assert.ok(peakPerWindow(times, 1000) <= 6, `peak ${peakPerWindow(times, 1000)} calls in one second: ${[...times].sort((a, b) => a - b).map((t) => t - t0).join(' ')}`);
+    expect(times.length).toBe(40);
+    expect(peakPerWindow(times, 1000)).toBeLessThanOrEqual(6);
     const waited = await platform.events('type=job.waiting');
-    assert.ok(waited.some((event) => event.data.reason === 'rate_limited'));
+    expect(waited.some((event) => event.data.reason === 'rate_limited')).toBeTruthy();
   });
 
   test('maxInFlight 2: never 3 concurrent calls, also when a worker dies mid-call', async () => {
@@ -56,9 +54,9 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
     const jobs = await Promise.all(Array.from({ length: 8 }, (_, i) => platform.execute({ connector: connector.name, operation: 'call', input: { i } })));
     while (downstream.inFlight === 0) await delay(20);
     await platform.workers[0].stop('SIGKILL'); // it may hold a lease: the lease must expire on its own
-    for (const job of jobs) assert.equal((await platform.waitForJob(job.body.id, 120_000)).status, 'succeeded');
-    assert.ok(downstream.maxInFlight <= 2, `saw ${downstream.maxInFlight} concurrent calls`);
-    assert.equal(downstream.maxInFlight, 2, 'the limit was reached, so the test exercised it');
+    for (const job of jobs) expect((await platform.waitForJob(job.body.id, 120_000)).status).toBe('succeeded');
+    expect(downstream.maxInFlight).toBeLessThanOrEqual(2);
+    expect(downstream.maxInFlight).toBe(2); // the limit was reached, so the test exercised it
     await platform.startWorker();
   });
 
@@ -67,9 +65,9 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
     const policy = await platform.createPolicy({ retry: FAST_RETRY });
     const connector = await platform.createConnector(downstream.url, { call: { method: 'GET', path: '/busy' } }, { policyId: policy.id });
     const job = await platform.waitForJob((await platform.execute({ connector: connector.name, operation: 'call' })).body.id);
-    assert.equal(job.status, 'succeeded');
+    expect(job.status).toBe('succeeded');
     const [first, second] = downstream.callsTo('/busy');
-    assert.ok(second.at - first.at >= 2000, `retried after ${second.at - first.at} ms`);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(2000);
   });
 
   test('a new policy version affects only jobs started after it', async () => {
@@ -84,18 +82,18 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
     const early = await platform.execute({ connector: connector.name, operation: 'early' });
     while (downstream.callsTo('/pinned').length === 0) await delay(20);
     const v2 = await http('POST', `${platform.control}/policies/${policy.id}/versions`, { json: { retry: { ...FAST_RETRY, maxAttempts: 1 } } });
-    assert.equal(v2.status, 201);
-    assert.equal(v2.body.latestVersion, 2);
+    expect(v2.status).toBe(201);
+    expect(v2.body.latestVersion).toBe(2);
     const late = await platform.execute({ connector: connector.name, operation: 'late' });
 
     const [earlyJob, lateJob] = [await platform.waitForJob(early.body.id), await platform.waitForJob(late.body.id)];
-    assert.deepEqual([earlyJob.policy.version, earlyJob.status, earlyJob.attempts], [1, 'succeeded', 3]);
-    assert.deepEqual([lateJob.policy.version, lateJob.status, lateJob.attempts], [2, 'failed', 1]);
+    expect([earlyJob.policy.version, earlyJob.status, earlyJob.attempts]).toStrictEqual([1, 'succeeded', 3]);
+    expect([lateJob.policy.version, lateJob.status, lateJob.attempts]).toStrictEqual([2, 'failed', 1]);
   });
 
   describe('when Redis is unreachable from the worker', () => {
     let deadRedis = '';
-    before(async () => {
+    beforeAll(async () => {
       deadRedis = `redis://127.0.0.1:${await freePort()}`;
       for (const worker of platform.workers) await worker.stop('SIGKILL');
       await platform.startWorker({ REDIS_URL: deadRedis });
@@ -111,14 +109,14 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
 
       const openJob = await platform.execute({ connector: open.name, operation: 'call' });
       const closedJob = await platform.execute({ connector: closed.name, operation: 'call' });
-      assert.equal((await platform.waitForJob(openJob.body.id)).status, 'succeeded');
+      expect((await platform.waitForJob(openJob.body.id)).status).toBe('succeeded');
       await delay(1500);
       const waiting = await http('GET', `${platform.exec}/jobs/${closedJob.body.id}`);
-      assert.deepEqual([waiting.body.status, waiting.body.waitReason], ['waiting', 'limiter_unavailable']);
+      expect([waiting.body.status, waiting.body.waitReason]).toStrictEqual(['waiting', 'limiter_unavailable']);
       const final = await platform.waitForJob(closedJob.body.id);
-      assert.equal(final.status, 'timed_out');
-      assert.equal(final.attempts, 0);
-      assert.equal(downstream.callsTo('/closed').length, 0);
+      expect(final.status).toBe('timed_out');
+      expect(final.attempts).toBe(0);
+      expect(downstream.callsTo('/closed').length).toBe(0);
     });
   });
 });

@@ -1,12 +1,10 @@
-import assert from 'node:assert/strict';
+import { expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { ROOT } from '../support/paths';
 import { createDatabase, sql } from '../support/services';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..', '..');
 
 async function migrate(script: 'migrate' | 'migrate:down' | 'migrate:status', databaseUrl: string) {
   const { stdout } = await run('npm', ['run', '--silent', script], { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl } });
@@ -22,13 +20,13 @@ test('migrations go up → down → up on an empty database (the CI gate)', asyn
   const databaseUrl = await createDatabase({ migrate: false });
   await migrate('migrate', databaseUrl);
   const schema = await tables(databaseUrl);
-  for (const table of ['connectors', 'events', 'jobs', 'policies', 'policy_versions']) assert.ok(schema.includes(table), table);
-  assert.match(await migrate('migrate:status', databaseUrl), /\[X\]/);
+  for (const table of ['connectors', 'events', 'jobs', 'policies', 'policy_versions']) expect(schema).toContain(table);
+  expect(await migrate('migrate:status', databaseUrl)).toMatch(/\[X\]/);
 
   const applied = await sql<{ n: number }>(databaseUrl, 'SELECT count(*)::int AS n FROM schema_migrations');
   for (let i = 0; i < applied[0].n; i++) await migrate('migrate:down', databaseUrl);
-  assert.deepEqual(await tables(databaseUrl), []);
+  expect(await tables(databaseUrl)).toStrictEqual([]);
 
   await migrate('migrate', databaseUrl);
-  assert.deepEqual(await tables(databaseUrl), schema);
+  expect(await tables(databaseUrl)).toStrictEqual(schema);
 });

@@ -1,33 +1,32 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { http, TestPlatform } from '../support/platform';
 
 describe('/policies', () => {
   const platform = new TestPlatform();
-  before(() => platform.start({ workers: 0 }));
-  after(() => platform.stop());
+  beforeAll(() => platform.start({ workers: 0 }));
+  afterAll(() => platform.stop());
 
   test('create (v1), add immutable versions, list, get, get a version', async () => {
     const created = await http('POST', `${platform.control}/policies`, {
       json: { name: 'strict', retry: { maxAttempts: 2, initialIntervalMs: 500, backoffCoefficient: 2, maxIntervalMs: 5000, jitter: 0, nonRetryable: ['http_409'], respectRetryAfter: true } },
     });
-    assert.equal(created.status, 201);
-    assert.equal(created.body.latestVersion, 1);
-    assert.equal(created.body.latest.document.retry.maxAttempts, 2);
-    assert.equal(created.body.latest.document.circuitBreaker.enabled, true, 'omitted sections take the defaults');
-    assert.equal(created.body.latest.document.rateLimit, null);
+    expect(created.status).toBe(201);
+    expect(created.body.latestVersion).toBe(1);
+    expect(created.body.latest.document.retry.maxAttempts).toBe(2);
+    expect(created.body.latest.document.circuitBreaker.enabled).toBe(true); // omitted sections take the defaults
+    expect(created.body.latest.document.rateLimit).toBe(null);
 
     const v2 = await http('POST', `${platform.control}/policies/${created.body.id}/versions`, { json: { concurrency: { maxInFlight: 3 } } });
-    assert.equal(v2.body.latestVersion, 2);
+    expect(v2.body.latestVersion).toBe(2);
     const v1 = await http('GET', `${platform.control}/policies/${created.body.id}/versions/1`);
-    assert.equal(v1.body.document.retry.maxAttempts, 2, 'version 1 is unchanged');
-    assert.equal(v1.body.document.concurrency, null);
+    expect(v1.body.document.retry.maxAttempts).toBe(2); // version 1 is unchanged
+    expect(v1.body.document.concurrency).toBe(null);
     const got = await http('GET', `${platform.control}/policies/${created.body.id}`);
-    assert.deepEqual(got.body.latest.document.concurrency, { maxInFlight: 3 });
+    expect(got.body.latest.document.concurrency).toStrictEqual({ maxInFlight: 3 });
     const list = await http('GET', `${platform.control}/policies`);
-    assert.ok(list.body.items.some((policy: { id: string }) => policy.id === created.body.id));
-    assert.equal((await http('GET', `${platform.control}/policies/${created.body.id}/versions/3`)).body.code, 'POLICY_VERSION_NOT_FOUND');
-    assert.equal((await http('POST', `${platform.control}/policies`, { json: { name: 'strict' } })).status, 409);
+    expect(list.body.items.some((policy: { id: string }) => policy.id === created.body.id)).toBeTruthy();
+    expect((await http('GET', `${platform.control}/policies/${created.body.id}/versions/3`)).body.code).toBe('POLICY_VERSION_NOT_FOUND');
+    expect((await http('POST', `${platform.control}/policies`, { json: { name: 'strict' } })).status).toBe(409);
   });
 
   const invalid: [string, Record<string, unknown>, string][] = [
@@ -41,10 +40,10 @@ describe('/policies', () => {
     test(`${name} → 400 naming ${field}, nothing created`, async () => {
       const before = (await http('GET', `${platform.control}/policies`)).body.items.length;
       const reply = await http('POST', `${platform.control}/policies`, { json: { name: `bad-${Date.now()}`, ...body } });
-      assert.equal(reply.status, 400);
-      assert.equal(reply.body.code, 'VALIDATION_FAILED');
-      assert.ok(reply.body.errors.some((error: { field: string }) => error.field === field), JSON.stringify(reply.body.errors));
-      assert.equal((await http('GET', `${platform.control}/policies`)).body.items.length, before);
+      expect(reply.status).toBe(400);
+      expect(reply.body.code).toBe('VALIDATION_FAILED');
+      expect(reply.body.errors.some((error: { field: string }) => error.field === field)).toBeTruthy();
+      expect((await http('GET', `${platform.control}/policies`)).body.items.length).toBe(before);
     });
   }
 
@@ -52,7 +51,7 @@ describe('/policies', () => {
     const reply = await http('POST', `${platform.control}/connectors`, {
       json: { name: 'x', type: 'http', baseUrl: 'http://127.0.0.1:1', operations: { a: { method: 'GET', path: '/' } }, policyId: '00000000-0000-4000-8000-000000000000' },
     });
-    assert.equal(reply.status, 400);
-    assert.deepEqual(reply.body.errors, [{ field: 'policyId', message: 'names no policy of this tenant' }]);
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors).toStrictEqual([{ field: 'policyId', message: 'names no policy of this tenant' }]);
   });
 });

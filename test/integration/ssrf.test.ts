@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Downstream, json } from '../support/downstream';
 import { TestPlatform } from '../support/platform';
 import { uniqueName } from '../support/services';
@@ -20,18 +19,18 @@ describe('SSRF guard: private, loopback and metadata targets are refused', () =>
   const runOn = async (baseUrl: string, extra: Record<string, unknown> = {}, path = '/target') => {
     const connector = await platform.createConnector(baseUrl, { call: { method: 'POST', path } }, { allowPrivateNetwork: false, ...extra });
     const accepted = await platform.execute({ connector: connector.id, operation: 'call', input: { a: 1 } });
-    assert.equal(accepted.status, 202);
+    expect(accepted.status).toBe(202);
     return platform.waitForJob(accepted.body.id);
   };
   const assertRefused = (job: { status: string; attempts: number; error: { type: string; retryable: boolean; message: string } }, pattern: RegExp) => {
-    assert.equal(job.status, 'failed');
-    assert.equal(job.attempts, 1, 'not retried: the same target would be refused again');
-    assert.equal(job.error.type, 'ForbiddenTarget');
-    assert.equal(job.error.retryable, false);
-    assert.match(job.error.message, pattern);
+    expect(job.status).toBe('failed');
+    expect(job.attempts).toBe(1); // not retried: the same target would be refused again
+    expect(job.error.type).toBe('ForbiddenTarget');
+    expect(job.error.retryable).toBe(false);
+    expect(job.error.message).toMatch(pattern);
   };
 
-  before(async () => {
+  beforeAll(async () => {
     downstream.on('/target', (_call, response) => json(response, 200, { reached: true }));
     downstream.on('/to-file', (_call, response) => void response.writeHead(302, { location: 'file:///etc/passwd' }).end());
     downstream.on('/to-target', (_call, response) => void response.writeHead(307, { location: '/target' }).end());
@@ -40,7 +39,7 @@ describe('SSRF guard: private, loopback and metadata targets are refused', () =>
     // A worker pool whose deployment does not allow private networks at all.
     await platform.startWorker({ WORKER_TASK_QUEUES: strictQueue, ORCH_ALLOW_PRIVATE_NETWORK: 'false' });
   });
-  after(async () => {
+  afterAll(async () => {
     await platform.stop();
     await downstream.stop();
   });
@@ -55,14 +54,14 @@ describe('SSRF guard: private, loopback and metadata targets are refused', () =>
     test(`${label} without allowPrivateNetwork is refused before any byte is sent`, async () => {
       const before = downstream.calls.length;
       assertRefused(await runOn(baseUrl()), pattern);
-      assert.equal(downstream.calls.length, before, 'the downstream was never reached');
+      expect(downstream.calls.length).toBe(before); // the downstream was never reached
     });
   }
 
   test('with allowPrivateNetwork (and the deployment allowing it) the same target is reached, redirects included', async () => {
     const job = await runOn(downstream.url, { allowPrivateNetwork: true }, '/to-target');
-    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
-    assert.deepEqual(job.result.body, { reached: true });
+    expect(job.status).toBe('succeeded');
+    expect(job.result.body).toStrictEqual({ reached: true });
   });
 
   test('a redirect to a non-http URL is refused even with allowPrivateNetwork', async () => {
@@ -73,6 +72,6 @@ describe('SSRF guard: private, loopback and metadata targets are refused', () =>
     const before = downstream.calls.length;
     const job = await runOn(downstream.url, { allowPrivateNetwork: true, taskQueue: strictQueue });
     assertRefused(job, /127\.0\.0\.1: loopback/);
-    assert.equal(downstream.calls.length, before);
+    expect(downstream.calls.length).toBe(before);
   });
 });

@@ -1,6 +1,5 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Downstream, json } from '../support/downstream';
 import { http, TestPlatform } from '../support/platform';
@@ -28,7 +27,7 @@ describe('dedicated worker pools (connector taskQueue)', () => {
   }
   const pidOf = (worker: PlatformProcess) => `${worker.child.pid}@`;
 
-  before(async () => {
+  beforeAll(async () => {
     downstream.on('/special', (_call, response) => json(response, 200, { pool: 'special' }));
     downstream.on('/general', (_call, response) => json(response, 200, { pool: 'general' }));
     await downstream.start();
@@ -36,7 +35,7 @@ describe('dedicated worker pools (connector taskQueue)', () => {
     connection = await Connection.connect({ address: serviceEnv().TEMPORAL_ADDRESS });
     client = new Client({ connection });
   });
-  after(async () => {
+  afterAll(async () => {
     await connection?.close();
     await platform.stop();
     await downstream.stop();
@@ -44,35 +43,35 @@ describe('dedicated worker pools (connector taskQueue)', () => {
 
   test(`a job for a connector on the special queue waits for, and is run only by, a worker serving it`, async () => {
     const connector = await platform.createConnector(downstream.url, { run: { method: 'GET', path: '/special' } }, { taskQueue: special });
-    assert.equal((await http('GET', `${platform.control}/connectors/${connector.id}`)).body.taskQueue, special);
+    expect((await http('GET', `${platform.control}/connectors/${connector.id}`)).body.taskQueue).toBe(special);
     const accepted = await platform.execute({ connector: connector.id, operation: 'run' });
-    assert.equal(accepted.status, 202);
+    expect(accepted.status).toBe(202);
     const [row] = await sql<{ task_queue: string }>(platform.databaseUrl, 'SELECT task_queue FROM jobs WHERE id = $1', [accepted.body.id]);
-    assert.equal(row.task_queue, special);
+    expect(row.task_queue).toBe(special);
 
     // The general worker polls only the default queue: the job stays queued, nothing is called.
     await delay(3000);
-    assert.equal((await http('GET', `${platform.exec}/jobs/${accepted.body.id}`)).body.status, 'queued');
-    assert.equal(downstream.callsTo('/special').length, 0);
+    expect((await http('GET', `${platform.exec}/jobs/${accepted.body.id}`)).body.status).toBe('queued');
+    expect(downstream.callsTo('/special').length).toBe(0);
 
     const specialWorker = await platform.startWorker({ WORKER_TASK_QUEUES: special });
     const job = await platform.waitForJob(accepted.body.id);
-    assert.equal(job.status, 'succeeded');
-    assert.deepEqual(job.result.body, { pool: 'special' });
+    expect(job.status).toBe('succeeded');
+    expect(job.result.body).toStrictEqual({ pool: 'special' });
     const ran = [...(await identities(job.workflowId))];
-    assert.ok(ran.length > 0);
-    assert.ok(ran.every((identity) => identity.startsWith(pidOf(specialWorker))), `run by ${ran} (special worker pid ${specialWorker.child.pid})`);
+    expect(ran.length).toBeGreaterThan(0);
+    expect(ran.every((identity) => identity.startsWith(pidOf(specialWorker)))).toBeTruthy();
   });
 
   test('jobs of connectors without a queue keep running on the general pool, not on the special one', async () => {
     const connector = await platform.createConnector(downstream.url, { run: { method: 'GET', path: '/general' } });
     const accepted = await platform.execute({ connector: connector.id, operation: 'run' });
     const job = await platform.waitForJob(accepted.body.id);
-    assert.equal(job.status, 'succeeded');
+    expect(job.status).toBe('succeeded');
     const ran = [...(await identities(job.workflowId))];
     const [general, specialWorker] = platform.workers;
-    assert.ok(ran.every((identity) => identity.startsWith(pidOf(general))), `run by ${ran}`);
-    assert.ok(!ran.some((identity) => identity.startsWith(pidOf(specialWorker))));
-    assert.match(specialWorker.output, new RegExp(`"taskQueues":\\["${special}"\\]`));
+    expect(ran.every((identity) => identity.startsWith(pidOf(general)))).toBeTruthy();
+    expect(ran.some((identity) => identity.startsWith(pidOf(specialWorker)))).toBeFalsy();
+    expect(specialWorker.output).toMatch(new RegExp(`"taskQueues":\\["${special}"\\]`));
   });
 });

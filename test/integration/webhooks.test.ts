@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
 import { Caller, SharedSecretAuth } from '../support/auth';
 import { Downstream, json } from '../support/downstream';
@@ -40,14 +39,14 @@ describe('Stripe webhook ingress: verified, deduplicated, archived, routed', () 
   const jobsOf = (connectorId: string, id: string) =>
     sql<{ id: string; status: string }>(platform.databaseUrl, 'SELECT id, status FROM jobs WHERE workflow_id = $1 ORDER BY created_at', [`webhook-${connectorId}-${id}`]);
 
-  before(async () => {
+  beforeAll(async () => {
     downstream.on('/fulfil', (_call, response) => json(response, 200, { fulfilled: true }));
     downstream.on('/customers', (_call, response) => json(response, 201, { synced: true }));
     await downstream.start();
     await platform.start();
     admin = await auth.client(platform, auth.defaultIdentity);
     const secret = await admin.control('POST', '/secret-refs', { json: { name: name('whsec'), provider: 'local', value: signingSecret } });
-    assert.equal(secret.status, 201);
+    expect(secret.status).toBe(201);
     target = (
       await admin.control('POST', '/connectors', {
         json: {
@@ -65,10 +64,10 @@ describe('Stripe webhook ingress: verified, deduplicated, archived, routed', () 
     const created = await admin.control('POST', '/connectors', {
       json: { name: name('stripe'), type: 'stripe', signingSecretRef: secret.body.name, routes: { 'invoice.paid': { connector: target.name, operation: 'fulfil' } } },
     });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+    expect(created.status).toBe(201);
     stripeConnector = created.body;
   });
-  after(async () => {
+  afterAll(async () => {
     await platform.stop();
     await downstream.stop();
   });
@@ -77,32 +76,32 @@ describe('Stripe webhook ingress: verified, deduplicated, archived, routed', () 
     const event = stripeEvent('invoice.paid');
     const signature = sign(event.payload);
     const reply = await deliver(event.payload, signature);
-    assert.equal(reply.status, 200, JSON.stringify(reply.body));
-    assert.equal(reply.body.received, true);
-    assert.equal(reply.body.duplicate, false);
-    assert.equal(reply.body.status, 'routed');
+    expect(reply.status).toBe(200);
+    expect(reply.body.received).toBe(true);
+    expect(reply.body.duplicate).toBe(false);
+    expect(reply.body.status).toBe('routed');
 
     const job = await admin.exec('GET', `/jobs/${reply.body.jobId}`);
-    assert.equal(job.body.workflowId, `webhook-${stripeConnector.id}-${event.id}`);
-    assert.equal(job.body.connectorId, target.id);
-    assert.equal((await platform.waitForJob(reply.body.jobId)).status, 'succeeded');
+    expect(job.body.workflowId).toBe(`webhook-${stripeConnector.id}-${event.id}`);
+    expect(job.body.connectorId).toBe(target.id);
+    expect((await platform.waitForJob(reply.body.jobId)).status).toBe('succeeded');
     const call = downstream.callsTo('/fulfil').at(-1)!;
-    assert.deepEqual(JSON.parse(call.body), { event: event.id, invoice: JSON.parse(event.payload).data.object.id });
+    expect(JSON.parse(call.body)).toStrictEqual({ event: event.id, invoice: JSON.parse(event.payload).data.object.id });
 
     const [row] = await sql<{ body: Buffer; headers: Record<string, string>; tenant_id: string; status: string }>(
       platform.databaseUrl,
       'SELECT body, headers, tenant_id, status FROM webhook_inbox WHERE event_id = $1',
       [event.id],
     );
-    assert.equal(row.body.toString('utf8'), event.payload, 'the raw body, byte for byte');
-    assert.equal(row.headers['stripe-signature'], signature);
-    assert.equal(row.tenant_id, 'acme');
-    assert.equal(row.status, 'routed');
-    assert.equal(JSON.stringify(row).includes(signingSecret), false, 'the signing secret is never stored');
+    expect(row.body.toString('utf8')).toBe(event.payload); // the raw body, byte for byte
+    expect(row.headers['stripe-signature']).toBe(signature);
+    expect(row.tenant_id).toBe('acme');
+    expect(row.status).toBe('routed');
+    expect(JSON.stringify(row).includes(signingSecret)).toBe(false); // the signing secret is never stored
 
     const received = await admin.exec('GET', '/events?type=webhook.received');
     const recorded = received.body.items.find((item: { data: { eventId: string } }) => item.data.eventId === event.id);
-    assert.deepEqual(recorded.data, { connectorId: stripeConnector.id, inboxId: reply.body.inboxId, provider: 'stripe', eventId: event.id, eventType: 'invoice.paid' });
+    expect(recorded.data).toStrictEqual({ connectorId: stripeConnector.id, inboxId: reply.body.inboxId, provider: 'stripe', eventId: event.id, eventType: 'invoice.paid' });
   });
 
   describe('refused deliveries are 400 and store and start nothing', () => {
@@ -124,18 +123,18 @@ describe('Stripe webhook ingress: verified, deduplicated, archived, routed', () 
         const before = await counts();
         const [payload, signature] = make();
         const reply = await deliver(payload, signature);
-        assert.equal(reply.status, 400, JSON.stringify(reply.body));
-        assert.match(reply.headers.get('content-type') ?? '', /problem\+json/);
-        assert.equal(reply.body.code, code);
-        assert.deepEqual(await counts(), before);
+        expect(reply.status).toBe(400);
+        expect(reply.headers.get('content-type') ?? '').toMatch(/problem\+json/);
+        expect(reply.body.code).toBe(code);
+        expect(await counts()).toStrictEqual(before);
       });
     }
 
     test('the stale timestamp message says why; the secret is in no answer', async () => {
       const e = stripeEvent('invoice.paid');
       const reply = await deliver(e.payload, sign(e.payload, { timestamp: Math.floor(Date.now() / 1000) - 600 }));
-      assert.match(reply.body.detail, /tolerance/i);
-      assert.equal(JSON.stringify(reply.body).includes(signingSecret), false);
+      expect(reply.body.detail).toMatch(/tolerance/i);
+      expect(JSON.stringify(reply.body).includes(signingSecret)).toBe(false);
     });
   });
 
@@ -143,88 +142,88 @@ describe('Stripe webhook ingress: verified, deduplicated, archived, routed', () 
     const event = stripeEvent('invoice.paid');
     const before = downstream.callsTo('/fulfil').length;
     const replies = await Promise.all([1, 2, 3].map(() => deliver(event.payload, sign(event.payload))));
-    assert.deepEqual(replies.map((reply) => reply.status), [200, 200, 200]);
-    assert.equal(replies.filter((reply) => !reply.body.duplicate).length, 1);
+    expect(replies.map((reply) => reply.status)).toStrictEqual([200, 200, 200]);
+    expect(replies.filter((reply) => !reply.body.duplicate).length).toBe(1);
     const first = replies.find((reply) => !reply.body.duplicate)!;
     await platform.waitForJob(first.body.jobId);
     const again = await deliver(event.payload, sign(event.payload));
-    assert.equal(again.status, 200);
-    assert.equal(again.body.duplicate, true);
-    assert.equal(again.body.jobId, first.body.jobId);
+    expect(again.status).toBe(200);
+    expect(again.body.duplicate).toBe(true);
+    expect(again.body.jobId).toBe(first.body.jobId);
 
-    assert.equal((await jobsOf(stripeConnector.id, event.id)).length, 1);
-    assert.equal((await sql(platform.databaseUrl, 'SELECT 1 FROM webhook_inbox WHERE event_id = $1', [event.id])).length, 1);
-    assert.equal(downstream.callsTo('/fulfil').length, before + 1);
+    expect((await jobsOf(stripeConnector.id, event.id)).length).toBe(1);
+    expect((await sql(platform.databaseUrl, 'SELECT 1 FROM webhook_inbox WHERE event_id = $1', [event.id])).length).toBe(1);
+    expect(downstream.callsTo('/fulfil').length).toBe(before + 1);
     const received = await admin.exec('GET', '/events?type=webhook.received&limit=500');
-    assert.equal(received.body.items.filter((item: { data: { eventId: string } }) => item.data.eventId === event.id).length, 1);
+    expect(received.body.items.filter((item: { data: { eventId: string } }) => item.data.eventId === event.id).length).toBe(1);
   });
 
   test('an event with no route is archived as ignored; after a route is added, an operator retry runs it', async () => {
     const event = stripeEvent('customer.created', eventId(), { id: 'cus_1', object: 'customer' });
     const reply = await deliver(event.payload, sign(event.payload));
-    assert.equal(reply.status, 200);
-    assert.equal(reply.body.status, 'ignored');
-    assert.equal(reply.body.jobId, null);
+    expect(reply.status).toBe(200);
+    expect(reply.body.status).toBe('ignored');
+    expect(reply.body.jobId).toBe(null);
 
     const patched = await admin.control('PATCH', `/connectors/${stripeConnector.id}`, {
       json: { routes: { 'invoice.paid': { connector: target.id, operation: 'fulfil' }, 'customer.*': { connector: target.name, operation: 'syncCustomer' } } },
     });
-    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    expect(patched.status).toBe(200);
     const retried = await admin.control('POST', `/webhooks/inbox/${reply.body.inboxId}/retry`);
-    assert.equal(retried.status, 200, JSON.stringify(retried.body));
-    assert.equal(retried.body.status, 'routed');
-    assert.equal(retried.body.routeAttempts, 2);
+    expect(retried.status).toBe(200);
+    expect(retried.body.status).toBe('routed');
+    expect(retried.body.routeAttempts).toBe(2);
     const job = await platform.waitForJob(retried.body.jobId);
-    assert.equal(job.status, 'succeeded');
-    assert.equal(job.workflowId, `webhook-${stripeConnector.id}-${event.id}`);
-    assert.deepEqual(JSON.parse(downstream.callsTo('/customers').at(-1)!.body).data, { object: { id: 'cus_1', object: 'customer' } });
+    expect(job.status).toBe('succeeded');
+    expect(job.workflowId).toBe(`webhook-${stripeConnector.id}-${event.id}`);
+    expect(JSON.parse(downstream.callsTo('/customers').at(-1)!.body).data).toStrictEqual({ object: { id: 'cus_1', object: 'customer' } });
 
     // Retrying an event whose job has ended runs it again, under the same workflow id.
     const again = await admin.control('POST', `/webhooks/inbox/${reply.body.inboxId}/retry`);
-    assert.equal(again.status, 200);
-    assert.notEqual(again.body.jobId, retried.body.jobId);
+    expect(again.status).toBe(200);
+    expect(again.body.jobId).not.toBe(retried.body.jobId);
     await platform.waitForJob(again.body.jobId);
-    assert.equal((await jobsOf(stripeConnector.id, event.id)).length, 2);
+    expect((await jobsOf(stripeConnector.id, event.id)).length).toBe(2);
   });
 
   test('GET /webhooks/inbox lists deliveries newest first with filters and a cursor; tenants see only their own', async () => {
     const all = await admin.control('GET', `/webhooks/inbox?connector=${stripeConnector.id}`);
-    assert.equal(all.status, 200);
-    assert.ok(all.body.items.length >= 3);
+    expect(all.status).toBe(200);
+    expect(all.body.items.length).toBeGreaterThanOrEqual(3);
     const entry = all.body.items[0];
-    assert.deepEqual(Object.keys(entry).sort(), ['body', 'connectorId', 'error', 'eventId', 'eventType', 'headers', 'id', 'jobId', 'provider', 'receivedAt', 'routeAttempts', 'routedAt', 'status']);
+    expect(Object.keys(entry).sort()).toStrictEqual(['body', 'connectorId', 'error', 'eventId', 'eventType', 'headers', 'id', 'jobId', 'provider', 'receivedAt', 'routeAttempts', 'routedAt', 'status']);
     const received = all.body.items.map((item: { receivedAt: string }) => item.receivedAt);
-    assert.deepEqual(received, [...received].sort().reverse());
+    expect(received).toStrictEqual([...received].sort().reverse());
 
     const page = await admin.control('GET', '/webhooks/inbox?limit=1');
-    assert.equal(page.body.items.length, 1);
+    expect(page.body.items.length).toBe(1);
     const next = await admin.control('GET', `/webhooks/inbox?limit=1&cursor=${page.body.nextCursor}`);
-    assert.notEqual(next.body.items[0].id, page.body.items[0].id);
+    expect(next.body.items[0].id).not.toBe(page.body.items[0].id);
     const ignored = await admin.control('GET', '/webhooks/inbox?eventType=customer.created');
-    assert.ok(ignored.body.items.every((item: { eventType: string }) => item.eventType === 'customer.created'));
+    expect(ignored.body.items.every((item: { eventType: string }) => item.eventType === 'customer.created')).toBeTruthy();
 
     const outsider = await auth.client(platform, { tenant: 'other', roles: ['admin', 'operator'] });
-    assert.deepEqual((await outsider.control('GET', '/webhooks/inbox')).body.items, []);
+    expect((await outsider.control('GET', '/webhooks/inbox')).body.items).toStrictEqual([]);
     const foreign = await outsider.control('POST', `/webhooks/inbox/${entry.id}/retry`);
-    assert.equal(foreign.status, 404);
-    assert.equal((await http('GET', `${platform.control}/webhooks/inbox`)).status, 401, 'the inbox needs a token');
+    expect(foreign.status).toBe(404);
+    expect((await http('GET', `${platform.control}/webhooks/inbox`)).status).toBe(401); // the inbox needs a token
     const viewer = await auth.client(platform, { tenant: 'acme', roles: ['viewer'] });
-    assert.equal((await viewer.control('POST', `/webhooks/inbox/${entry.id}/retry`)).status, 403);
+    expect((await viewer.control('POST', `/webhooks/inbox/${entry.id}/retry`)).status).toBe(403);
   });
 
   test('ingress answers only on the exec plane, for enabled stripe connectors', async () => {
     const event = stripeEvent('invoice.paid');
     const before = await counts();
-    assert.equal((await deliver(event.payload, sign(event.payload), stripeConnector.id, platform.control)).status, 404, 'not on the control port');
-    assert.equal((await deliver(event.payload, sign(event.payload), '00000000-0000-4000-8000-000000000000')).body.code, 'WEBHOOK_ENDPOINT_NOT_FOUND');
-    assert.equal((await deliver(event.payload, sign(event.payload), target.id)).status, 404, 'an http connector has no ingress');
-    assert.equal((await deliver(event.payload, sign(event.payload), 'not-a-uuid')).status, 404);
+    expect((await deliver(event.payload, sign(event.payload), stripeConnector.id, platform.control)).status).toBe(404); // not on the control port
+    expect((await deliver(event.payload, sign(event.payload), '00000000-0000-4000-8000-000000000000')).body.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+    expect((await deliver(event.payload, sign(event.payload), target.id)).status).toBe(404); // an http connector has no ingress
+    expect((await deliver(event.payload, sign(event.payload), 'not-a-uuid')).status).toBe(404);
 
     await admin.control('PATCH', `/connectors/${stripeConnector.id}`, { json: { enabled: false } });
     const disabled = await deliver(event.payload, sign(event.payload));
-    assert.equal(disabled.status, 409);
+    expect(disabled.status).toBe(409);
     await admin.control('PATCH', `/connectors/${stripeConnector.id}`, { json: { enabled: true } });
-    assert.deepEqual(await counts(), before);
+    expect(await counts()).toStrictEqual(before);
   });
 
   test('a signing secret that cannot be resolved is a 503 with Retry-After (Stripe delivers again), storing nothing', async () => {
@@ -233,15 +232,15 @@ describe('Stripe webhook ingress: verified, deduplicated, archived, routed', () 
     const before = await counts();
     const event = stripeEvent('invoice.paid');
     const reply = await deliver(event.payload, sign(event.payload), connector.body.id);
-    assert.equal(reply.status, 503);
-    assert.equal(reply.body.code, 'WEBHOOK_SECRET_UNAVAILABLE');
-    assert.ok(reply.headers.get('retry-after'));
-    assert.deepEqual(await counts(), before);
+    expect(reply.status).toBe(503);
+    expect(reply.body.code).toBe('WEBHOOK_SECRET_UNAVAILABLE');
+    expect(reply.headers.get('retry-after')).toBeTruthy();
+    expect(await counts()).toStrictEqual(before);
   });
 
   test('the signing secret never appears in the logs', () => {
     const logs = [platform.api, ...platform.workers].map((process) => process.output).join('\n');
-    assert.ok(logs.includes('webhooks'), 'the api logged the deliveries');
-    assert.equal(logs.includes(signingSecret), false);
+    expect(logs).toContain('webhooks'); // the api logged the deliveries
+    expect(logs.includes(signingSecret)).toBe(false);
   });
 });

@@ -1,17 +1,16 @@
-import assert from 'node:assert/strict';
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
 import { Downstream, json } from '../support/downstream';
 import { TestPlatform } from '../support/platform';
 
 const downstream = new Downstream();
 const platform = new TestPlatform();
 
-before(async () => {
+beforeAll(async () => {
   await downstream.start();
   await platform.start({ workers: 1 });
 });
-after(async () => {
+afterAll(async () => {
   await platform.stop();
   await downstream.stop();
 });
@@ -23,16 +22,16 @@ test('SIGKILL of the worker mid-call: a new worker completes the job, nothing ac
   });
   const connector = await platform.createConnector(downstream.url, { slow: { method: 'POST', path: '/slow' } });
   const accepted = await platform.execute({ connector: connector.name, operation: 'slow', input: { n: 1 } });
-  assert.equal(accepted.status, 202);
+  expect(accepted.status).toBe(202);
 
   while (downstream.callsTo('/slow').length === 0) await delay(50);
   await platform.workers[0].stop('SIGKILL');
   await platform.startWorker();
 
   const job = await platform.waitForJob(accepted.body.id, 90_000);
-  assert.equal(job.status, 'succeeded');
-  assert.equal(job.attempts, 2);
+  expect(job.status).toBe('succeeded');
+  expect(job.attempts).toBe(2);
   const calls = downstream.callsTo('/slow');
-  assert.equal(calls.length, 2);
-  assert.equal(calls[0].headers['idempotency-key'], calls[1].headers['idempotency-key'], 'the downstream can deduplicate the retry');
+  expect(calls.length).toBe(2);
+  expect(calls[0].headers['idempotency-key']).toBe(calls[1].headers['idempotency-key']); // the downstream can deduplicate the retry
 });

@@ -3,11 +3,12 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WORKFLOW_BUNDLE_PATH } from '../../src/worker/temporal-worker.service';
+import { DIST, ROOT } from './paths';
 import { serviceEnv } from './services';
 
-/** Committed histories live in the source tree (test/fixtures/histories), not in dist. */
-export const HISTORY_FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories');
+export const HISTORY_FIXTURES = join(ROOT, 'test', 'fixtures', 'histories');
+/** The prebuilt bundle the workers run (`npm run build`). */
+const WORKFLOW_BUNDLE_PATH = join(DIST, 'workflow-bundle.js');
 
 export async function fetchHistory(workflowId: string) {
   const connection = await Connection.connect({ address: serviceEnv().TEMPORAL_ADDRESS });

@@ -2,8 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-
-const DIST = join(__dirname, '..', '..');
+import { DIST } from './paths';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { DIST } from './paths';
 
 /** Addresses of the services scripts/test.sh started (scripts/services.sh). */
 export function serviceEnv() {
@@ -27,7 +29,8 @@ export async function createDatabase(options: { migrate?: boolean } = {}): Promi
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   if (options.migrate !== false) {
-    const dataSource = new DataSource(dataSourceOptions(url.toString(), 'orchestrator-tests'));
+    // The built migrations, as `npm run migrate` runs them (the sources' glob would find .ts files).
+    const dataSource = new DataSource({ ...dataSourceOptions(url.toString(), 'orchestrator-tests'), migrations: [join(DIST, 'migrations', '*.js')] });
     await dataSource.initialize();
     await dataSource.runMigrations();
     await dataSource.destroy();

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, expect, test } from '@jest/globals';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { impersonate, requestedImpersonation } from '../../src/auth/impersonation';
 import { hasPermission, Principal, ROLE_PERMISSIONS, ROLES } from '../../src/auth/principal';
@@ -13,10 +12,10 @@ function thrown(call: () => unknown): AppError {
   try {
     call();
   } catch (error) {
-    assert.ok(error instanceof AppError);
-    return error;
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
   }
-  assert.fail('did not throw');
+  throw new Error('did not throw');
 }
 
 describe('roles and permissions (SPEC §4)', () => {
@@ -37,23 +36,23 @@ describe('roles and permissions (SPEC §4)', () => {
   ];
   for (const [role, permission, granted] of table) {
     test(`${role} ${granted ? 'has' : 'lacks'} ${permission}`, () => {
-      assert.equal(hasPermission({ roles: [role as Principal['roles'][number]] }, permission as never), granted);
+      expect(hasPermission({ roles: [role as Principal['roles'][number]] }, permission as never)).toBe(granted);
     });
   }
 
   test('only platform-admin may impersonate', () => {
-    assert.deepEqual(ROLES.filter((role) => ROLE_PERMISSIONS[role].includes('platform:impersonate')), ['platform-admin']);
+    expect(ROLES.filter((role) => ROLE_PERMISSIONS[role].includes('platform:impersonate'))).toStrictEqual(['platform-admin']);
   });
 });
 
 describe('impersonation', () => {
   test('no headers → nothing requested', () => {
-    assert.equal(requestedImpersonation({}), undefined);
+    expect(requestedImpersonation({})).toBe(undefined);
   });
 
   test('platform-admin acts as the target tenant and user, remembered as impersonator', () => {
     const requested = requestedImpersonation({ 'x-impersonate-tenant': 'acme', 'x-impersonate-user': 'alice' })!;
-    assert.deepEqual(impersonate(ADMIN, requested), {
+    expect(impersonate(ADMIN, requested)).toStrictEqual({
       tenantId: 'acme',
       subject: 'alice',
       roles: ['platform-admin'],
@@ -63,38 +62,38 @@ describe('impersonation', () => {
 
   test('only the tenant: keeps the admin as subject', () => {
     const principal = impersonate(ADMIN, { tenantId: 'acme', subject: null });
-    assert.equal(principal.tenantId, 'acme');
-    assert.equal(principal.subject, 'root');
+    expect(principal.tenantId).toBe('acme');
+    expect(principal.subject).toBe('root');
   });
 
   for (const roles of [['admin'], ['operator', 'executor'], ['viewer'], []] as Principal['roles'][]) {
     test(`roles [${roles.join(', ')}] → 403 naming the permission`, () => {
       const error = thrown(() => impersonate({ tenantId: 'a', subject: 'u', roles }, { tenantId: 'b', subject: null }));
-      assert.equal(error.status, 403);
-      assert.equal(error.code, 'FORBIDDEN');
-      assert.match(error.message, /platform:impersonate/);
+      expect(error.status).toBe(403);
+      expect(error.code).toBe('FORBIDDEN');
+      expect(error.message).toMatch(/platform:impersonate/);
     });
   }
 
   test('malformed header values → 400 listing the headers', () => {
     const error = thrown(() => impersonate(ADMIN, { tenantId: '../x', subject: 'has space' }));
-    assert.equal(error.status, 400);
-    assert.deepEqual(error.extra.errors?.map((e) => e.field), ['x-impersonate-tenant', 'x-impersonate-user']);
-    assert.equal(thrown(() => impersonate(ADMIN, { tenantId: '', subject: null })).status, 400);
+    expect(error.status).toBe(400);
+    expect(error.extra.errors?.map((e) => e.field)).toStrictEqual(['x-impersonate-tenant', 'x-impersonate-user']);
+    expect(thrown(() => impersonate(ADMIN, { tenantId: '', subject: null })).status).toBe(400);
   });
 });
 
 describe('Temporal tenant scope', () => {
   test('visibility queries always start with the tenant clause, values quoted', () => {
-    assert.equal(tenantVisibilityQuery('acme'), "TenantId = 'acme'");
-    assert.equal(tenantVisibilityQuery('acme', "ConnectorId = 'c1'"), "TenantId = 'acme' AND (ConnectorId = 'c1')");
-    assert.equal(visibilityLiteral("a'b\\c"), "'a\\'b\\\\c'");
+    expect(tenantVisibilityQuery('acme')).toBe("TenantId = 'acme'");
+    expect(tenantVisibilityQuery('acme', "ConnectorId = 'c1'")).toBe("TenantId = 'acme' AND (ConnectorId = 'c1')");
+    expect(visibilityLiteral("a'b\\c")).toBe("'a\\'b\\\\c'");
   });
 
   test('a workflow belongs to the tenant of its TenantId search attribute only', () => {
     const description = { typedSearchAttributes: new TypedSearchAttributes([{ key: TENANT_ID, value: 'acme' }]) };
-    assert.equal(workflowBelongsTo(description, 'acme'), true);
-    assert.equal(workflowBelongsTo(description, 'other'), false);
-    assert.equal(workflowBelongsTo({ typedSearchAttributes: new TypedSearchAttributes() }, 'acme'), false);
+    expect(workflowBelongsTo(description, 'acme')).toBe(true);
+    expect(workflowBelongsTo(description, 'other')).toBe(false);
+    expect(workflowBelongsTo({ typedSearchAttributes: new TypedSearchAttributes() }, 'acme')).toBe(false);
   });
 });

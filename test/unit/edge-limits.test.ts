@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, expect, test } from '@jest/globals';
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { firstValueFrom, NEVER, of } from 'rxjs';
@@ -10,13 +9,13 @@ import { loadEnvironment } from '../../src/config/environment';
 
 describe('request deadline', () => {
   test('the base timeout, extended by Prefer: wait=N (N ≤ 60) to N s + 5 s', () => {
-    assert.equal(requestDeadlineMs(30_000, undefined), 30_000);
-    assert.equal(requestDeadlineMs(30_000, 'return=minimal'), 30_000);
-    assert.equal(requestDeadlineMs(30_000, 'wait=10'), 30_000);
-    assert.equal(requestDeadlineMs(30_000, 'respond-async, wait=60'), 65_000);
-    assert.equal(requestDeadlineMs(30_000, 'wait=3600'), 65_000);
-    assert.equal(requestDeadlineMs(1_000, ['handling=lenient', 'wait=2']), 7_000);
-    assert.equal(requestDeadlineMs(0, 'wait=60'), 0);
+    expect(requestDeadlineMs(30_000, undefined)).toBe(30_000);
+    expect(requestDeadlineMs(30_000, 'return=minimal')).toBe(30_000);
+    expect(requestDeadlineMs(30_000, 'wait=10')).toBe(30_000);
+    expect(requestDeadlineMs(30_000, 'respond-async, wait=60')).toBe(65_000);
+    expect(requestDeadlineMs(30_000, 'wait=3600')).toBe(65_000);
+    expect(requestDeadlineMs(1_000, ['handling=lenient', 'wait=2'])).toBe(7_000);
+    expect(requestDeadlineMs(0, 'wait=60')).toBe(0);
   });
 
   function context(headers: Record<string, string>): ExecutionContext {
@@ -34,29 +33,29 @@ describe('request deadline', () => {
   const hanging: CallHandler = { handle: () => NEVER };
 
   test('a handler past the deadline → 503 REQUEST_TIMEOUT with Retry-After', async () => {
-    const error = await firstValueFrom(interceptor.intercept(context({}), hanging)).catch((e: unknown) => e);
-    assert.ok(error instanceof AppError);
-    assert.equal(error.status, 503);
-    assert.equal(error.code, 'REQUEST_TIMEOUT');
-    assert.equal(error.extra.retryAfterSeconds, 5);
+    const error = (await firstValueFrom(interceptor.intercept(context({}), hanging)).catch((e: unknown) => e)) as AppError;
+    expect(error).toBeInstanceOf(AppError);
+    expect(error.status).toBe(503);
+    expect(error.code).toBe('REQUEST_TIMEOUT');
+    expect(error.extra.retryAfterSeconds).toBe(5);
   });
 
   test('a prompt handler passes through', async () => {
-    assert.equal(await firstValueFrom(interceptor.intercept(context({}), { handle: () => of('ok') })), 'ok');
+    expect(await firstValueFrom(interceptor.intercept(context({}), { handle: () => of('ok') }))).toBe('ok');
   });
 
   test('event streams are exempt', async () => {
     const stream = interceptor.intercept(context({ accept: 'text/event-stream' }), hanging);
     const winner = await Promise.race([firstValueFrom(stream).then(() => 'value'), new Promise((resolve) => setTimeout(() => resolve('still open'), 300))]);
-    assert.equal(winner, 'still open');
+    expect(winner).toBe('still open');
   });
 });
 
 describe('tenant rate limit decisions and headers', () => {
   test('admitted: remaining tokens floor, reset until full', () => {
     const decision = toDecision([1, '7.6', 0, 2400], 10);
-    assert.deepEqual(decision, { allowed: true, limit: 10, remaining: 7, retryAfterSeconds: 0, resetSeconds: 3 });
-    assert.deepEqual(rateLimitHeaders(decision, { rate: 5, burst: 5 }), {
+    expect(decision).toStrictEqual({ allowed: true, limit: 10, remaining: 7, retryAfterSeconds: 0, resetSeconds: 3 });
+    expect(rateLimitHeaders(decision, { rate: 5, burst: 5 })).toStrictEqual({
       'RateLimit-Limit': '10',
       'RateLimit-Remaining': '7',
       'RateLimit-Reset': '3',
@@ -65,13 +64,13 @@ describe('tenant rate limit decisions and headers', () => {
   });
 
   test('the bucket holds one second of the rate plus the burst, at least one request', () => {
-    assert.equal(bucketCapacity({ rate: 1000, burst: 1000 }), 2000);
-    assert.equal(bucketCapacity({ rate: 2.5, burst: 0 }), 2);
-    assert.equal(bucketCapacity({ rate: 0.01, burst: 0 }), 1);
+    expect(bucketCapacity({ rate: 1000, burst: 1000 })).toBe(2000);
+    expect(bucketCapacity({ rate: 2.5, burst: 0 })).toBe(2);
+    expect(bucketCapacity({ rate: 0.01, burst: 0 })).toBe(1);
   });
 
   test('refused: Retry-After at least 1 s', () => {
-    assert.deepEqual(toDecision([0, '0.4', 120, 1900], 2), { allowed: false, limit: 2, remaining: 0, retryAfterSeconds: 1, resetSeconds: 2 });
-    assert.equal(toDecision([0, '0', 2500, 9000], 2).retryAfterSeconds, 3);
+    expect(toDecision([0, '0.4', 120, 1900], 2)).toStrictEqual({ allowed: false, limit: 2, remaining: 0, retryAfterSeconds: 1, resetSeconds: 2 });
+    expect(toDecision([0, '0', 2500, 9000], 2).retryAfterSeconds).toBe(3);
   });
 });

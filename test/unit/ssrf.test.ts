@@ -1,8 +1,8 @@
-import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { after, before, describe, test } from 'node:test';
 import { createOutboundHttp } from '../../activities/outbound-http';
 import { addressPolicy, checkUrl, classifyAddress, ForbiddenTargetError, guardedLookup, parseIPv6, Resolver } from '../../activities/ssrf';
+import { rejection } from '../support/expectations';
 
 describe('classifying addresses', () => {
   const cases: [string, string | undefined][] = [
@@ -45,29 +45,29 @@ describe('classifying addresses', () => {
     ['2606:4700:4700::1111', undefined],
   ];
   for (const [address, expected] of cases) {
-    test(`${address} → ${expected ?? 'public'}`, () => assert.equal(classifyAddress(address), expected));
+    test(`${address} → ${expected ?? 'public'}`, () => expect(classifyAddress(address)).toBe(expected));
   }
 
   test('IPv6 parsing expands :: and embedded IPv4', () => {
-    assert.deepEqual(parseIPv6('::ffff:1.2.3.4'), [0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]);
-    assert.deepEqual(parseIPv6('2001:db8::1'), [0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
-    assert.deepEqual(parseIPv6('1:2:3:4:5:6:7:8'), [1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(parseIPv6('::ffff:1.2.3.4')).toStrictEqual([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]);
+    expect(parseIPv6('2001:db8::1')).toStrictEqual([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
+    expect(parseIPv6('1:2:3:4:5:6:7:8')).toStrictEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   test('allowPrivateNetwork lets everything through', () => {
-    assert.equal(addressPolicy(true)('127.0.0.1'), undefined);
-    assert.equal(addressPolicy(false)('127.0.0.1'), 'loopback');
+    expect(addressPolicy(true)('127.0.0.1')).toBe(undefined);
+    expect(addressPolicy(false)('127.0.0.1')).toBe('loopback');
   });
 });
 
 describe('checking URLs before connecting', () => {
   const strict = addressPolicy(false);
   for (const url of ['http://127.0.0.1:8080/x', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]:9000/', 'http://[::ffff:127.0.0.1]/', 'http://2130706433/', 'http://0x7f.1/', 'http://127.1/']) {
-    test(`${url} is refused`, () => assert.throws(() => checkUrl(new URL(url), strict), ForbiddenTargetError));
+    test(`${url} is refused`, () => expect(() => checkUrl(new URL(url), strict)).toThrow(ForbiddenTargetError));
   }
   test('non-http schemes are refused', () => {
-    assert.throws(() => checkUrl(new URL('file:///etc/passwd'), strict), /only http and https/);
-    assert.throws(() => checkUrl(new URL('ftp://example.com/'), strict), ForbiddenTargetError);
+    expect(() => checkUrl(new URL('file:///etc/passwd'), strict)).toThrow(/only http and https/);
+    expect(() => checkUrl(new URL('ftp://example.com/'), strict)).toThrow(ForbiddenTargetError);
   });
   test('a public literal and any host name pass (names are checked at connection time)', () => {
     checkUrl(new URL('https://8.8.8.8/'), strict);
@@ -93,23 +93,23 @@ describe('the guarded lookup checks every resolved address', () => {
     );
 
   test('a name resolving to 10.x is refused', async () => {
-    await assert.rejects(lookup('internal.test', { all: true }), (error: unknown) => {
-      assert.ok(error instanceof ForbiddenTargetError);
-      assert.equal(error.address, '10.0.0.7');
-      assert.match(error.message, /internal\.test \(10\.0\.0\.7\): private/);
-      return true;
+    const error = await rejection(lookup('internal.test', { all: true }));
+    expect(error).toBeInstanceOf(ForbiddenTargetError);
+    expect(error).toMatchObject({
+      address: '10.0.0.7',
+      message: expect.stringMatching(/internal\.test \(10\.0\.0\.7\): private/),
     });
   });
   test('one bad address among good ones is enough to refuse', async () => {
-    await assert.rejects(lookup('mixed.test', { all: true }), ForbiddenTargetError);
-    await assert.rejects(lookup('v6loop.test', {}), ForbiddenTargetError);
+    await expect(lookup('mixed.test', { all: true })).rejects.toThrow(ForbiddenTargetError);
+    await expect(lookup('v6loop.test', {})).rejects.toThrow(ForbiddenTargetError);
   });
   test('public names resolve, honouring family and all', async () => {
-    assert.deepEqual(await lookup('public.test', { all: true }), { address: hosts['public.test'], family: undefined });
-    assert.deepEqual(await lookup('public.test', { family: 6 }), { address: '2606:2800:220:1::1', family: 6 });
+    expect(await lookup('public.test', { all: true })).toStrictEqual({ address: hosts['public.test'], family: undefined });
+    expect(await lookup('public.test', { family: 6 })).toStrictEqual({ address: '2606:2800:220:1::1', family: 6 });
   });
   test('resolution errors pass through', async () => {
-    await assert.rejects(lookup('nowhere.test', {}), /ENOTFOUND/);
+    await expect(lookup('nowhere.test', {})).rejects.toThrow(/ENOTFOUND/);
   });
 });
 
@@ -130,7 +130,7 @@ describe('outbound HTTP re-checks every redirect hop (real sockets)', () => {
   const send = (path: string, extra: Partial<Parameters<typeof outbound.send>[0]> = {}) =>
     outbound.send({ url: new URL(path, base), method: 'GET', headers: { authorization: 'Bearer s3cret', 'x-api-key': 'k' }, signal: AbortSignal.timeout(5000), allowPrivateNetwork: false, ...extra });
 
-  before(async () => {
+  beforeAll(async () => {
     const listen = async (handler: (request: IncomingMessage, response: ServerResponse) => void) => {
       const created = createServer(handler);
       await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
@@ -162,7 +162,7 @@ describe('outbound HTTP re-checks every redirect hop (real sockets)', () => {
     routes['/loop'] = redirect('/loop');
     routes['/hang'] = () => undefined;
   });
-  after(async () => {
+  afterAll(async () => {
     await outbound.close();
     server.closeAllConnections();
     other.closeAllConnections();
@@ -177,52 +177,51 @@ describe('outbound HTTP re-checks every redirect hop (real sockets)', () => {
     ['/chain', /link-local/],
   ] as const) {
     test(`a redirect ${path} is refused`, async () => {
-      await assert.rejects(send(path), (error: unknown) => error instanceof ForbiddenTargetError && pattern.test(error.message));
+      const error = await rejection(send(path));
+      expect(error).toBeInstanceOf(ForbiddenTargetError);
+      expect(error).toMatchObject({ message: expect.stringMatching(pattern) });
     });
   }
 
   test('the first hop is checked too', async () => {
-    await assert.rejects(send('http://169.254.169.254/'), ForbiddenTargetError);
-    await assert.rejects(send('http://internal.test/'), ForbiddenTargetError);
+    await expect(send('http://169.254.169.254/')).rejects.toThrow(ForbiddenTargetError);
+    await expect(send('http://internal.test/')).rejects.toThrow(ForbiddenTargetError);
   });
 
   test('allowed redirects are followed; 303 continues as GET without the body', async () => {
     const landed = await send('/to-public-name');
-    assert.equal(landed.status, 200);
+    expect(landed.status).toBe(200);
     const seeOther = await send('/see-other', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
-    assert.equal(await seeOther.text(), 'ok GET');
+    expect(await seeOther.text()).toBe('ok GET');
   });
 
   test('credentials are not carried to another origin', async () => {
     seen.length = 0;
     const response = await send('/cross-origin', { credentialHeaders: ['x-api-key'] });
-    assert.equal(await response.text(), 'other');
+    expect(await response.text()).toBe('other');
     const last = seen.at(-1)!;
-    assert.equal(last.headers.authorization, undefined);
-    assert.equal(last.headers['x-api-key'], undefined);
-    assert.equal(seen.at(-2)!.headers.authorization, 'Bearer s3cret');
+    expect(last.headers.authorization).toBe(undefined);
+    expect(last.headers['x-api-key']).toBe(undefined);
+    expect(seen.at(-2)!.headers.authorization).toBe('Bearer s3cret');
   });
 
   test('redirects are bounded: the last 3xx is the response', async () => {
     const response = await send('/loop');
-    assert.equal(response.status, 302);
+    expect(response.status).toBe(302);
   });
 
   test('the abort signal ends a call that hangs (attempt timeout, cancellation)', async () => {
     const started = Date.now();
-    await assert.rejects(send('/hang', { signal: AbortSignal.timeout(300) }), (error: Error) => error.name === 'TimeoutError' || error.name === 'AbortError');
-    assert.ok(Date.now() - started < 3000);
+    await expect(send('/hang', { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: expect.stringMatching(/^(TimeoutError|AbortError)$/) });
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   test('a deployment that allows private networks lets a consenting connector through', async () => {
     const open = createOutboundHttp({ deploymentAllowsPrivateNetwork: true });
     try {
       const response = await open.send({ url: new URL('/x', base), method: 'GET', headers: {}, signal: AbortSignal.timeout(5000), allowPrivateNetwork: true });
-      assert.equal(response.status, 200);
-      await assert.rejects(
-        open.send({ url: new URL('/x', base), method: 'GET', headers: {}, signal: AbortSignal.timeout(5000), allowPrivateNetwork: false }),
-        /127\.0\.0\.1: loopback/,
-      );
+      expect(response.status).toBe(200);
+      await expect(open.send({ url: new URL('/x', base), method: 'GET', headers: {}, signal: AbortSignal.timeout(5000), allowPrivateNetwork: false })).rejects.toThrow(/127\.0\.0\.1: loopback/);
     } finally {
       await open.close();
     }

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { TokenVerifier } from '../../src/auth/token-verifier';
 import { AppError } from '../../src/common/app-error';
 import { Environment, loadEnvironment } from '../../src/config/environment';
@@ -15,10 +14,10 @@ async function rejection(verifier: TokenVerifier, authorization: string | undefi
   try {
     await verifier.verify(authorization, plane);
   } catch (error) {
-    assert.ok(error instanceof AppError, String(error));
-    return error;
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
   }
-  assert.fail('the token was accepted');
+  throw new Error('the token was accepted');
 }
 
 describe('TokenVerifier with an HS256 shared secret', () => {
@@ -28,19 +27,19 @@ describe('TokenVerifier with an HS256 shared secret', () => {
 
   test('a valid token yields the principal', async () => {
     const principal = await verifier.verify(`Bearer ${await token({ aud: 'control' })}`, 'control');
-    assert.deepEqual(principal, { tenantId: 'acme', subject: 'alice', roles: ['admin', 'executor'] });
+    expect(principal).toStrictEqual({ tenantId: 'acme', subject: 'alice', roles: ['admin', 'executor'] });
   });
 
   test('the scheme is case-insensitive; unknown roles grant nothing', async () => {
     const principal = await verifier.verify(`bearer ${await token({}, { ...ALICE, roles: ['admin', 'root', 'admin'] })}`, 'exec');
-    assert.deepEqual(principal.roles, ['admin']);
+    expect(principal.roles).toStrictEqual(['admin']);
   });
 
   test('clock skew: expired 10 s ago or nbf in 10 s is tolerated, 5 minutes is not', async () => {
     await verifier.verify(`Bearer ${await token({ expiresIn: -10 })}`, 'control');
     await verifier.verify(`Bearer ${await token({ notBefore: 10 })}`, 'control');
-    assert.match((await rejection(verifier, `Bearer ${await token({ expiresIn: -300 })}`)).message, /expired/);
-    assert.match((await rejection(verifier, `Bearer ${await token({ notBefore: 300 })}`)).message, /not valid yet/);
+    expect((await rejection(verifier, `Bearer ${await token({ expiresIn: -300 })}`)).message).toMatch(/expired/);
+    expect((await rejection(verifier, `Bearer ${await token({ notBefore: 300 })}`)).message).toMatch(/not valid yet/);
   });
 
   const hostile: [string, () => Promise<string | undefined>, RegExp][] = [
@@ -69,21 +68,21 @@ describe('TokenVerifier with an HS256 shared secret', () => {
   for (const [name, authorization, reason] of hostile) {
     test(`refuses: ${name}`, async () => {
       const error = await rejection(verifier, await authorization());
-      assert.equal(error.status, 401);
-      assert.equal(error.code, 'UNAUTHENTICATED');
-      assert.match(error.message, reason);
+      expect(error.status).toBe(401);
+      expect(error.code).toBe('UNAUTHENTICATED');
+      expect(error.message).toMatch(reason);
     });
   }
 
   test('a control token on an exec route is refused too', async () => {
-    assert.match((await rejection(verifier, `Bearer ${await token({ aud: 'control' })}`, 'exec')).message, /exec plane/);
+    expect((await rejection(verifier, `Bearer ${await token({ aud: 'control' })}`, 'exec')).message).toMatch(/exec plane/);
   });
 
   test('an RS256 token is refused in shared-secret mode (algorithm fixed by the key source)', async () => {
     const jwks = new JwksAuth();
     const pair = await jwks.addKey('RS256');
     const rs = await mintToken(jwks.signer(pair), ALICE, { aud: 'control' });
-    assert.match((await rejection(verifier, `Bearer ${rs}`)).message, /algorithm/);
+    expect((await rejection(verifier, `Bearer ${rs}`)).message).toMatch(/algorithm/);
   });
 });
 
@@ -91,18 +90,18 @@ describe('TokenVerifier with a JWKS (RS256 and ES256)', () => {
   const jwks = new JwksAuth(undefined, { ORCH_JWT_JWKS_COOLDOWN_SECONDS: '0' });
   let verifier: TokenVerifier;
 
-  before(async () => {
+  beforeAll(async () => {
     await jwks.start();
     await jwks.addKey('RS256');
     await jwks.addKey('ES256');
     verifier = new TokenVerifier(environment(jwks.env()));
   });
-  after(() => jwks.stop());
+  afterAll(() => jwks.stop());
 
   test('RS256 and ES256 tokens from published keys are accepted', async () => {
     for (const pair of jwks.keys) {
       const principal = await verifier.verify(`Bearer ${await mintToken(jwks.signer(pair), ALICE, { aud: 'exec' })}`, 'exec');
-      assert.equal(principal.tenantId, 'acme');
+      expect(principal.tenantId).toBe('acme');
     }
   });
 
@@ -110,27 +109,27 @@ describe('TokenVerifier with a JWKS (RS256 and ES256)', () => {
     const [rsa] = jwks.keys;
     const forged = await mintToken({ alg: 'HS256', key: await publicKeyPem(rsa), kid: rsa.kid }, ALICE, { aud: 'control' });
     const error = await rejection(verifier, `Bearer ${forged}`);
-    assert.equal(error.status, 401);
-    assert.match(error.message, /algorithm/);
+    expect(error.status).toBe(401);
+    expect(error.message).toMatch(/algorithm/);
   });
 
   test('a key the JWKS does not publish is refused; a rotated-in key is fetched and accepted', async () => {
     const next = await jwks.addKey('ES256', false);
     const token = await mintToken(jwks.signer(next), ALICE, { aud: 'control' });
-    assert.match((await rejection(verifier, `Bearer ${token}`)).message, /No signing key/);
+    expect((await rejection(verifier, `Bearer ${token}`)).message).toMatch(/No signing key/);
     jwks.publishOnly(next);
     const fetches = jwks.fetches;
-    assert.equal((await verifier.verify(`Bearer ${token}`, 'control')).subject, 'alice');
-    assert.ok(jwks.fetches > fetches, 'the unknown kid made the verifier refetch the key set');
+    expect((await verifier.verify(`Bearer ${token}`, 'control')).subject).toBe('alice');
+    expect(jwks.fetches).toBeGreaterThan(fetches); // the unknown kid made the verifier refetch the key set
     // The retired key is gone after the rotation.
     const retired = await mintToken(jwks.signer(jwks.keys[0]), ALICE, { aud: 'control' });
-    assert.match((await rejection(verifier, `Bearer ${retired}`)).message, /No signing key/);
+    expect((await rejection(verifier, `Bearer ${retired}`)).message).toMatch(/No signing key/);
   });
 
   test('an unreachable key set is a 503, not a 401', async () => {
     const offline = new TokenVerifier(environment({ ...jwks.env(), ORCH_JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' }));
     const error = await rejection(offline, `Bearer ${await mintToken(jwks.signer(jwks.keys[0]), ALICE, { aud: 'control' })}`);
-    assert.equal(error.status, 503);
-    assert.equal(error.code, 'AUTH_KEYS_UNAVAILABLE');
+    expect(error.status).toBe(503);
+    expect(error.code).toBe('AUTH_KEYS_UNAVAILABLE');
   });
 });
