@@ -1,8 +1,8 @@
 // @ts-check
 // Two projects (SPEC §9): `unit` — pure logic, no services, parallel; `integration` — real Temporal,
 // Postgres, Redis and local HTTP servers, run in band (`npm test` passes --runInBand) because the
-// files share those services. TypeScript goes through @swc/jest: same tests, about half ts-jest's
-// warm time (measured in the README).
+// files share those services. TypeScript goes through @swc/jest: on the unit project a cold run
+// took 6.2–6.8 s against ts-jest's 9.2–10.0 s, and the same once cached (README, Tests).
 const swc = [
   '@swc/jest',
   {
