@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   {
     // Workflow code is replayed and must be deterministic (SPEC §2): it may import only the
-    // workflow SDK, other modules in workflows/, and *types* from activities/.
+    // workflow SDK, other modules in workflows/ and the pure domain kernel (domain/).
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -24,13 +24,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!@temporalio/workflow$|\\./|\\.\\./activities(/|$)).*',
-              message: 'workflows/ may import only @temporalio/workflow and local workflow modules (no Node built-ins, Nest, TypeORM, Redis, …).',
-            },
-            {
-              regex: '^\\.\\./activities(/|$)',
-              allowTypeImports: true,
-              message: 'workflows/ may import only types from activities/ (use `import type`).',
+              regex: '^(?!@temporalio/workflow$|\\./|\\.\\./domain/).*',
+              message: 'workflows/ may import only @temporalio/workflow, local workflow modules and domain/ (no Node built-ins, Nest, TypeORM, Redis, activities, …).',
             },
           ],
         },

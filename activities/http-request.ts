@@ -1,55 +1,6 @@
 /** How an `http` connector turns (operation, input) into a request and a response into an outcome. */
-import type { JobError } from '../workflows/job-types';
-import type { HttpAuth } from './secrets';
-
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-export interface HttpOperation {
-  method: HttpMethod;
-  /** Path template over the input, e.g. `/customers/{customerId}/charges`. */
-  path: string;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-  /** Body template: strings that are exactly `{field}` take the input value with its type. Omitted: the whole input. */
-  body?: unknown;
-  /** Statuses that count as success; default: any 2xx. */
-  successStatuses?: number[];
-  /**
-   * The input fields the operation reads (dotted paths). When given, every template placeholder must
-   * name one of them or a field inside one; checked when the connector is saved.
-   */
-  inputFields?: string[];
-}
-
-export interface HttpConnectorSpec {
-  baseUrl: string;
-  operations: Record<string, HttpOperation>;
-  /** Let this connector reach loopback/private addresses (only if the deployment allows it too). */
-  allowPrivateNetwork?: boolean;
-  /** Credentials from a secret ref; none when omitted. */
-  auth?: HttpAuth;
-}
-
-/** Where a Stripe event goes: an operation of another (http) connector of the same tenant, by id. */
-export interface StripeRoute {
-  connector: string;
-  operation: string;
-}
-
-/** Stripe webhook ingress. It calls nothing itself, so it has no operations (an empty map). */
-export interface StripeConnectorSpec {
-  signingSecretRef: string;
-  toleranceSeconds: number;
-  /** Event type (exact, `prefix.*`, or `*`) → route. */
-  routes: Record<string, StripeRoute>;
-  operations: Record<string, never>;
-}
-
-export type ConnectorSpec = HttpConnectorSpec | StripeConnectorSpec;
-
-export function isHttpSpec(spec: ConnectorSpec): spec is HttpConnectorSpec {
-  return typeof (spec as HttpConnectorSpec).baseUrl === 'string';
-}
+import { ConnectorSpec, HttpMethod, HttpOperation, isHttpSpec, TEMPLATE_PLACEHOLDER } from '../domain/connector-spec';
+import { ConfigurationError, JobError } from '../domain/job';
 
 export interface HttpRequestPlan {
   url: URL;
@@ -69,10 +20,6 @@ export interface HttpResult {
   truncated: boolean;
 }
 
-/** A configuration problem found while building the request: never retryable. */
-export class ConfigurationError extends Error {}
-
-const PLACEHOLDER = /\{([\w.]+)\}/g;
 const WHOLE_PLACEHOLDER = /^\{([\w.]+)\}$/;
 /** Response headers worth keeping in a job result; everything else is dropped. */
 const SAFE_RESPONSE_HEADERS = ['content-type', 'etag', 'location', 'retry-after', 'x-request-id', 'last-modified'];
@@ -89,7 +36,7 @@ function lookup(input: Record<string, unknown>, path: string): unknown {
 }
 
 function fillString(template: string, input: Record<string, unknown>, encode: (s: string) => string = (s) => s): string {
-  return template.replace(PLACEHOLDER, (_match, path: string) => {
+  return template.replace(TEMPLATE_PLACEHOLDER, (_match, path: string) => {
     const value = lookup(input, path);
     return encode(typeof value === 'string' ? value : JSON.stringify(value));
   });
@@ -105,24 +52,6 @@ function fillBody(template: unknown, input: Record<string, unknown>): unknown {
     return Object.fromEntries(Object.entries(template).map(([key, value]) => [key, fillBody(value, input)]));
   }
   return template;
-}
-
-/** Placeholders a template names, so that connectors can be validated before any job runs. */
-export function templateFields(operation: HttpOperation): string[] {
-  return [...new Set(templateFieldsByLocation(operation).map(([, field]) => field))];
-}
-
-/** Each placeholder with where it appears: `path`, `query.<name>`, `headers.<name>` or `body`. */
-export function templateFieldsByLocation(operation: HttpOperation): [location: string, field: string][] {
-  const found: [string, string][] = [];
-  const scan = (location: string, template: unknown) => {
-    for (const match of JSON.stringify(template ?? null).matchAll(PLACEHOLDER)) found.push([location, match[1]]);
-  };
-  scan('path', operation.path);
-  for (const [name, template] of Object.entries(operation.query ?? {})) scan(`query.${name}`, template);
-  for (const [name, template] of Object.entries(operation.headers ?? {})) scan(`headers.${name}`, template);
-  scan('body', operation.body);
-  return found;
 }
 
 export function planRequest(

@@ -1,8 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
-import type { AttemptOutcome, AttemptRequest, FinishJobRequest, JobError, JobSpec, PermitDecision } from '../workflows/job-types';
-import type { ResilienceLimits } from '../workflows/policy';
-import { ConfigurationError, httpError, HttpRequestPlan, isHttpSpec, isSuccess, parseRetryAfter, planRequest, readResponse } from './http-request';
+import { isHttpSpec } from '../domain/connector-spec';
+import type { AttemptOutcome, AttemptRequest, FinishJobRequest, JobActivities, PermitDecision } from '../domain/execution';
+import { ConfigurationError, type JobError, type JobSpec } from '../domain/job';
+import type { ResilienceLimits } from '../domain/policy';
+import { httpError, HttpRequestPlan, isSuccess, parseRetryAfter, planRequest, readResponse } from './http-request';
 import type { ActivityDependencies, BreakerTransition } from './ports';
 import { authorize } from './secrets';
 import { findForbiddenTarget } from './ssrf';
@@ -22,7 +24,7 @@ export function outboundIdempotencyKey(jobId: string, step = 1): string {
 }
 
 /** Builds the activities from injected dependencies; the worker registers the returned object. */
-export function createActivities(deps: ActivityDependencies) {
+export function createActivities(deps: ActivityDependencies): JobActivities {
   async function recordTransition(job: JobSpec, transition: BreakerTransition | undefined, cause: Record<string, unknown>) {
     if (!transition) return;
     deps.metrics.breakerTransition(job.connectorId, transition);
@@ -165,4 +167,3 @@ export function createActivities(deps: ActivityDependencies) {
   }
 }
 
-export type JobActivities = ReturnType<typeof createActivities>;

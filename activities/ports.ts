@@ -1,7 +1,10 @@
 /** What activities need from the outside world; the worker injects implementations (TypeORM, fetch). */
-import type { AttemptRequest, EventType, FinishJobRequest, JobError, JobSpec, PermitDecision, WaitReason } from '../workflows/job-types';
-import type { ResilienceLimits } from '../workflows/policy';
-import type { ConnectorSpec, HttpResult } from './http-request';
+import type { AttemptRequest, FinishJobRequest, PermitDecision } from '../domain/execution';
+import type { EventType } from '../domain/events';
+import type { JobError, JobSpec, WaitReason } from '../domain/job';
+import type { ResilienceLimits } from '../domain/policy';
+import type { HttpResult } from './http-request';
+import type { ConnectorSpec } from '../domain/connector-spec';
 
 export interface ConnectorSnapshot {
   id: string;

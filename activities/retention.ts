@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import type { RetentionActivities } from '../domain/execution';
 
 /** One kind of expired row the retention sweep deletes, a batch at a time. */
 export interface RetentionTarget {
@@ -8,7 +9,7 @@ export interface RetentionTarget {
 }
 
 /** Activities of the retention Schedule; the worker builds them from the configured targets. */
-export function createRetentionActivities(targets: RetentionTarget[], batchSize: number) {
+export function createRetentionActivities(targets: RetentionTarget[], batchSize: number): RetentionActivities {
   return {
     /** Deletes batch after batch until each target has nothing expired left; heartbeats between batches. */
     async sweepRetention(): Promise<Record<string, number>> {
@@ -28,4 +29,3 @@ export function createRetentionActivities(targets: RetentionTarget[], batchSize:
   };
 }
 
-export type RetentionActivities = ReturnType<typeof createRetentionActivities>;

@@ -2,45 +2,10 @@
  * Connector authentication from secret refs. The value is resolved in the worker right before the
  * call, put in one request header and nowhere else: never in a result, an error message or a log.
  */
-import { ConfigurationError, HttpRequestPlan } from './http-request';
+import type { HttpAuth } from '../domain/connector-spec';
+import { ConfigurationError } from '../domain/job';
+import type { HttpRequestPlan } from './http-request';
 
-export const AUTH_TYPES = ['none', 'bearer', 'basic', 'header'] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
-
-/**
- * How an `http` connector authenticates. `secretRef` is a secret ref id (names are resolved to ids
- * when the connector is saved).
- * - `bearer`: `Authorization: Bearer <secret>`
- * - `basic`: `Authorization: Basic base64(username:secret)`, or base64(secret) when the secret
- *   itself is `user:password` and no `username` is given
- * - `header`: `<headerName>: <prefix><secret>`, e.g. `X-Api-Key`
- */
-export interface HttpAuth {
-  type: AuthType;
-  secretRef?: string;
-  username?: string;
-  headerName?: string;
-  prefix?: string;
-}
-
-/** A secret ref that does not exist (for this tenant) or has no value where it is resolved. */
-export class SecretUnavailableError extends ConfigurationError {}
-
-/** Header names a credential may not be put in: they would change how the request is framed or routed. */
-export const RESERVED_HEADERS = new Set([
-  'host',
-  'content-length',
-  'content-type',
-  'transfer-encoding',
-  'connection',
-  'upgrade',
-  'te',
-  'trailer',
-  'keep-alive',
-  'expect',
-  'idempotency-key',
-  'accept',
-]);
 
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 

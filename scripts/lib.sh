@@ -28,3 +28,32 @@ wait_until() {
     sleep 0.3
   done
 }
+
+# quietly DESCRIPTION COMMAND...: runs COMMAND with its output held back; on failure prints that
+# output and the failure, and exits with the command's status (a build error is never silent).
+quietly() {
+  local what="$1" output status=0; shift
+  output="$("$@" 2>&1)" || status=$?
+  if [ "$status" -ne 0 ]; then
+    printf '%s\n' "$output" >&2
+    die "$what failed (exit $status)"
+  fi
+}
+
+# The services' addresses and the local defaults for running the api and worker by hand
+# (npm start, npm run dev). Needs $data (the services' folder). Exports everything it sets.
+local_platform_env() {
+  set -a
+  # Local defaults first, then the developer's .env, then the services.
+  AUTH_MODE=disabled NODE_ENV=development LOG_LEVEL=info
+  # The demo connectors (and most local downstreams) live on loopback.
+  ORCH_ALLOW_PRIVATE_NETWORK=true
+  # shellcheck disable=SC1091
+  [ -f "$ROOT/.env" ] && source "$ROOT/.env"
+  # shellcheck disable=SC1091
+  source "$data/services.env"
+  CONTROL_PORT=$(free_port "${CONTROL_PORT:-4000}") EXEC_PORT=$(free_port "${EXEC_PORT:-4001}")
+  WORKER_HEALTH_PORT=$(free_port "${WORKER_HEALTH_PORT:-4002}")
+  unset PORT
+  set +a
+}

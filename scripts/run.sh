@@ -7,7 +7,7 @@ cd "$ROOT"
 
 bash scripts/bootstrap.sh
 log "building"
-npm run --silent build >/dev/null
+quietly "the build" npm run --silent build
 
 data="$ROOT/.data/dev"
 children=()
@@ -22,23 +22,12 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 bash scripts/services.sh start "$data" --preferred-ports
-set -a
-# Local defaults first, then the developer's .env, then the services we just started.
-AUTH_MODE=disabled NODE_ENV=development LOG_LEVEL=info
-# The demo connectors (and most local downstreams) live on loopback.
-ORCH_ALLOW_PRIVATE_NETWORK=true
-[ -f .env ] && source .env
-source "$data/services.env"
-CONTROL_PORT=$(free_port "${CONTROL_PORT:-4000}") EXEC_PORT=$(free_port "${EXEC_PORT:-4001}")
-WORKER_HEALTH_PORT=$(free_port "${WORKER_HEALTH_PORT:-4002}")
-unset PORT
-set +a
-
-npm run --silent migrate >/dev/null
+local_platform_env
+quietly "the migrations" npm run --silent migrate
 node dist/src/main-api.js & children+=($!)
 node dist/src/main-worker.js & children+=($!)
-wait_until 60 "the api" curl -fs "http://127.0.0.1:$CONTROL_PORT/health/live"
-wait_until 60 "the worker" curl -fs "http://127.0.0.1:$WORKER_HEALTH_PORT/health/live"
+wait_until 60 "the api" curl -fs "http://127.0.0.1:$CONTROL_PORT/health/ready"
+wait_until 60 "the worker" curl -fs "http://127.0.0.1:$WORKER_HEALTH_PORT/health/ready"
 
 cat >&2 <<MSG
 

@@ -1,15 +1,21 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditModule } from './audit/audit.module';
+import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
-import { EdgeLimitsModule } from './common/edge-limits.module';
+import { EdgeLimitsModule } from './edge-limits/edge-limits.module';
+import { TenantRateLimitGuard } from './edge-limits/rate-limit.guard';
+import { RequestTimeoutInterceptor } from './edge-limits/request-timeout.interceptor';
 import { JsonBodyMiddleware } from './common/json-body.middleware';
 import { LoggingModule } from './common/logging.module';
 import { EnvironmentModule } from './config/environment.module';
 import { Environment } from './config/environment';
 import { ConfigsModule } from './configs/configs.module';
 import { ConnectorsModule } from './connectors/connectors.module';
-import { DlqModule } from './dlq/dlq.module';
+import { DlqModule } from './jobs/dlq/dlq.module';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -28,9 +34,8 @@ export class ApiModule implements NestModule {
       imports: [
         EnvironmentModule.forRoot(environment),
         LoggingModule.forRoot('api'),
-        DatabaseModule.forRoot('orchestrator-api'),
+        DatabaseModule.forRoot('orchestrator-api', ENTITIES),
         RedisModule,
-        // Order matters: AuthGuard before the tenant rate limit guard; the audit interceptor wraps the timeout.
         AuthModule,
         AuditModule,
         EdgeLimitsModule,
@@ -44,6 +49,15 @@ export class ApiModule implements NestModule {
         JobsModule,
         DlqModule,
         EventsModule,
+      ],
+      // The request pipeline, in the order it runs (Nest runs global guards and interceptors in
+      // registration order): who is calling, then their rate; the audit log wraps the timeout so
+      // it records a timed-out request's 503.
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: TenantRateLimitGuard },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: RequestTimeoutInterceptor },
       ],
     };
   }

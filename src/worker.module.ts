@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggingModule } from './common/logging.module';
 import { EnvironmentModule } from './config/environment.module';
 import { Environment } from './config/environment';
+import { ConnectorSnapshotsModule } from './connectors/connector-snapshots.module';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { EventsService } from './events/events.service';
 import { HealthModule } from './health/health.module';
 import { JobLedgerService } from './jobs/job-ledger.service';
@@ -24,12 +26,13 @@ export class WorkerModule {
       imports: [
         EnvironmentModule.forRoot(environment),
         LoggingModule.forRoot('worker'),
-        DatabaseModule.forRoot('orchestrator-worker'),
+        DatabaseModule.forRoot('orchestrator-worker', ENTITIES),
         RedisModule,
         HealthModule,
         MetricsModule,
         ResilienceModule,
         TemporalModule,
+        ConnectorSnapshotsModule,
       ],
       providers: [EventsService, JobLedgerService, TemporalWorkerService, WorkerMetrics, RetentionService, SecretResolver],
     };

@@ -8,9 +8,9 @@ import {
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { JobActivities } from '../activities';
-import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobError, JobOutcome, LostAttempt } from './job-types';
-import { isRetryable, resilienceLimits, retryDelayMs } from './policy';
+import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobActivities, JobOutcome, LostAttempt } from '../domain/execution';
+import type { JobError } from '../domain/job';
+import { isRetryable, resilienceLimits, retryDelayMs } from '../domain/policy';
 
 /** Slack on top of the attempt timeout for the activity's own bookkeeping (DB and Redis writes). */
 const ATTEMPT_BOOKKEEPING_MS = 10_000;

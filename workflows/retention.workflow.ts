@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { RetentionActivities } from '../activities/retention';
+import type { RetentionActivities } from '../domain/execution';
 
 const { sweepRetention } = proxyActivities<RetentionActivities>({
   startToCloseTimeout: '30 minutes',

@@ -7,15 +7,11 @@ import { Plane, PLANE_KEY } from '../auth/principal';
 import { AppError } from '../common/app-error';
 import { AuditOutcome, AuditService } from './audit.service';
 import { responseDigest } from './digest';
+import { routeOf } from '../common/http-route';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** What the audit log says about a request: which route and which resource. */
-export function routeOf(request: Request): string {
-  const path: unknown = (request.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? path : request.path;
-}
-
 /** The resource a request touched; a create (201 on a route without parameters) names the created resource. */
 export function targetOf(request: Request, status: number, body: unknown): string {
   const id = typeof body === 'object' && body !== null ? (body as { id?: unknown }).id : undefined;

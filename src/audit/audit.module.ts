@@ -1,16 +1,16 @@
-import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Global, Module } from '@nestjs/common';
+import { RefusalRecorder } from '../auth/refusal-recorder';
 import { AuditController } from './audit.controller';
-import { AuditInterceptor } from './audit.interceptor';
 import { AuditService } from './audit.service';
 
 /**
- * The operator audit log. Its interceptor is global; import this module before any module that
- * registers other global interceptors (e.g. the request timeout) so it wraps them and records their outcome.
+ * The operator audit log. Global, so that the auth guard's RefusalRecorder port resolves to it
+ * without auth/ importing audit/. Its interceptor is registered by ApiModule.
  */
+@Global()
 @Module({
   controllers: [AuditController],
-  providers: [AuditService, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
-  exports: [AuditService],
+  providers: [AuditService, { provide: RefusalRecorder, useExisting: AuditService }],
+  exports: [AuditService, RefusalRecorder],
 })
 export class AuditModule {}

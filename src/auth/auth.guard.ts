@@ -1,12 +1,12 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { AuditService } from '../audit/audit.service';
-import { routeOf } from '../audit/audit.interceptor';
 import { AppError } from '../common/app-error';
+import { routeOf } from '../common/http-route';
 import { Environment } from '../config/environment';
 import { impersonate, requestedImpersonation } from './impersonation';
 import { hasPermission, PERMISSION_KEY, Permission, Plane, PLANE_KEY, Principal, PUBLIC_KEY, ROLES } from './principal';
+import { RefusalRecorder } from './refusal-recorder';
 import { TokenVerifier } from './token-verifier';
 
 const DEV_PRINCIPAL: Principal = { tenantId: 'dev', subject: 'dev', roles: [...ROLES] };
@@ -26,7 +26,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     private readonly reflector: Reflector,
     private readonly environment: Environment,
     private readonly verifier: TokenVerifier,
-    private readonly audit: AuditService,
+    private readonly refusals: RefusalRecorder,
   ) {}
 
   onModuleInit() {
@@ -54,7 +54,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
         principal = impersonate(principal, requested);
       } catch (error) {
         if (error instanceof AppError && error.status === HttpStatus.FORBIDDEN) {
-          await this.audit.record(request, principal, plane, {
+          await this.refusals.record(request, principal, plane, {
             action: 'impersonation.denied',
             target: request.path,
             status: error.status,
@@ -71,7 +71,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     if (permission && !hasPermission(principal, permission)) {
       const error = new AppError('FORBIDDEN', HttpStatus.FORBIDDEN, `Your roles do not grant the permission "${permission}".`);
       if ((plane === 'control' && !READ_METHODS.has(request.method)) || principal.impersonator) {
-        await this.audit.record(request, principal, plane, {
+        await this.refusals.record(request, principal, plane, {
           action: `${request.method} ${routeOf(request)}`,
           target: request.path,
           status: error.status,

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { AuditModule } from '../audit/audit.module';
-import { AuthGuard } from './auth.guard';
 import { TokenVerifier } from './token-verifier';
 
-/** Authentication, plane-per-port, permissions and impersonation (a global guard). */
+/**
+ * Authentication, plane-per-port, permissions and impersonation. Its AuthGuard is registered
+ * globally by ApiModule, which orders every guard and interceptor in one place.
+ */
 @Module({
-  imports: [AuditModule],
-  providers: [TokenVerifier, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [TokenVerifier],
+  exports: [TokenVerifier],
 })
 export class AuthModule {}

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, FieldError } from '../common/app-error';
-import { byIdOrName, isUuid } from '../common/identifiers';
+import { isUuid } from '../common/identifiers';
 import { isUniqueViolation } from '../database/postgres-errors';
-import { ConnectorEntity } from '../connectors/connector.entity';
+import type { ConnectorEntity } from '../connectors/connector.entity';
+import { ConnectorsService } from '../connectors/connectors.service';
 import { EventsService } from '../events/events.service';
 import { ConfigDocument, ConfigEntity, PolicyVersionRef } from './config.entity';
 import { CreateConfigDto } from './config.dto';
@@ -19,6 +20,7 @@ export class ConfigsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventsService,
+    private readonly connectors: ConnectorsService,
   ) {}
 
   async create(tenantId: string, dto: CreateConfigDto, createdBy: string): Promise<ConfigEntity> {
@@ -122,9 +124,7 @@ export class ConfigsService {
       return { policyId: candidate.policyId, version: candidate.version as number };
     };
     for (const [key, ref] of Object.entries(dto.bindings ?? {})) {
-      const connector = await this.dataSource
-        .getRepository(ConnectorEntity)
-        .findOneBy(byIdOrName(tenantId, key));
+      const connector = await this.connectors.find(tenantId, key);
       if (!connector) errors.push({ field: `bindings.${key}`, message: 'names no connector of this tenant' });
       const checked = await checkRef(`bindings.${key}`, ref);
       if (connector && checked) bindings[connector.id] = checked;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { resilienceLimits } from '../../workflows/policy';
+import { resilienceLimits } from '../../domain/policy';
 import { AppError } from '../common/app-error';
 import { EventsService } from '../events/events.service';
 import { PoliciesService } from '../policies/policies.service';

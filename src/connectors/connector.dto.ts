@@ -16,8 +16,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { HttpOperation, isHttpSpec, StripeRoute } from '../../activities/http-request';
-import { AUTH_TYPES, AuthType, HttpAuth } from '../../activities/secrets';
+import { AUTH_TYPES, AuthType, HttpAuth, HttpOperation, isHttpSpec, StripeRoute } from '../../domain/connector-spec';
 import { ConnectorEntity, ConnectorType } from './connector.entity';
 
 const CONNECTOR_TYPES: ConnectorType[] = ['http', 'stripe'];

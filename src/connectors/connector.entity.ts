@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { ConnectorSpec } from '../../activities/http-request';
+import type { ConnectorSpec } from '../../domain/connector-spec';
 
 export type ConnectorType = 'http' | 'stripe';
 

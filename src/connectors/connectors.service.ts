@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../database/postgres-errors';
-import { ConnectorSpec, HttpConnectorSpec, HttpOperation, isHttpSpec, StripeConnectorSpec, StripeRoute } from '../../activities/http-request';
-import type { HttpAuth } from '../../activities/secrets';
+import { ConnectorSpec, type HttpAuth, HttpConnectorSpec, HttpOperation, isHttpSpec, StripeConnectorSpec, StripeRoute } from '../../domain/connector-spec';
 import { AppError, FieldError } from '../common/app-error';
 import { byIdOrName, isUuid } from '../common/identifiers';
 import { PoliciesService } from '../policies/policies.service';
@@ -105,9 +104,14 @@ export class ConnectorsService {
 
   /** By id or by name, within the tenant; another tenant's connector is simply not found. */
   async get(tenantId: string, idOrName: string): Promise<ConnectorEntity> {
-    const connector = await this.repository.findOneBy(byIdOrName(tenantId, idOrName));
+    const connector = await this.find(tenantId, idOrName);
     if (!connector) throw AppError.notFound('CONNECTOR_NOT_FOUND', `Connector "${idOrName}" does not exist.`);
     return connector;
+  }
+
+  /** Like `get`, but null when there is none (callers that report it their own way). */
+  find(tenantId: string, idOrName: string): Promise<ConnectorEntity | null> {
+    return this.repository.findOneBy(byIdOrName(tenantId, idOrName));
   }
 
   /** A stripe connector by id alone, for the unauthenticated webhook ingress (the signature decides). */

@@ -1,8 +1,6 @@
-import { HttpOperation, templateFieldsByLocation } from '../../activities/http-request';
-import { AUTH_TYPES, HttpAuth, RESERVED_HEADERS } from '../../activities/secrets';
+import { AUTH_TYPES, HTTP_METHODS, HttpAuth, HttpOperation, RESERVED_HEADERS, templateFieldsByLocation } from '../../domain/connector-spec';
 import type { FieldError } from '../common/app-error';
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const OPERATION_NAME = /^[A-Za-z][\w.-]{0,62}$/;
 const KNOWN_KEYS = new Set(['method', 'path', 'query', 'headers', 'body', 'successStatuses', 'inputFields']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
@@ -32,7 +30,7 @@ export function validateOperations(operations: Record<string, unknown>): FieldEr
     }
     const operation = raw as Partial<HttpOperation>;
     for (const key of Object.keys(operation)) if (!KNOWN_KEYS.has(key)) errors.push({ field: at(key), message: 'is not a known property' });
-    if (!METHODS.includes(operation.method as string)) errors.push({ field: at('method'), message: `must be one of ${METHODS.join(', ')}` });
+    if (!(HTTP_METHODS as readonly string[]).includes(operation.method as string)) errors.push({ field: at('method'), message: `must be one of ${HTTP_METHODS.join(', ')}` });
     if (typeof operation.path !== 'string' || !operation.path.startsWith('/')) errors.push({ field: at('path'), message: 'must be a string starting with "/"' });
     if (operation.query !== undefined && !isStringMap(operation.query)) errors.push({ field: at('query'), message: 'must map names to string templates' });
     if (operation.headers !== undefined && !isStringMap(operation.headers)) errors.push({ field: at('headers'), message: 'must map names to string templates' });

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
-import type { EventType } from '../../workflows/job-types';
+import type { EventType } from '../../domain/events';
 import { EventEntity } from './job-event.entity';
 import { QueryNumber } from '../common/request-params';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { EventType } from '../../workflows/job-types';
+import type { EventType } from '../../domain/events';
 import { EventEntity } from './job-event.entity';
 
 export interface EventFilter {

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { EventType } from '../../workflows/job-types';
+import type { EventType } from '../../domain/events';
 
 /** The append-only event log; `id` is monotonic per tenant, in commit order, and is the SSE event id. */
 @Entity({ name: 'events' })

@@ -4,8 +4,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { HttpResult } from '../../activities/http-request';
 import type { ConnectorSnapshot, JobLedger } from '../../activities/ports';
-import type { AttemptRequest, EventType, FinishJobRequest, JobError, JobSpec, JobStatus, LostAttempt, WaitReason } from '../../workflows/job-types';
-import { ConnectorEntity } from '../connectors/connector.entity';
+import type { AttemptRequest, FinishJobRequest, LostAttempt } from '../../domain/execution';
+import type { EventType } from '../../domain/events';
+import type { JobError, JobSpec, JobStatus, WaitReason } from '../../domain/job';
+import { ConnectorSnapshots } from '../connectors/connector-snapshots.module';
 import { EventsService } from '../events/events.service';
 import { workflowIdForJob } from './workflow-id';
 
@@ -20,10 +22,11 @@ export class JobLedgerService implements JobLedger {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventsService,
+    private readonly connectors: ConnectorSnapshots,
   ) {}
 
   connector(job: JobSpec): Promise<ConnectorSnapshot | null> {
-    return this.dataSource.getRepository(ConnectorEntity).findOneBy({ id: job.connectorId, tenantId: job.tenantId });
+    return this.connectors.find(job.tenantId, job.connectorId);
   }
 
   startAttempt({ job, attempt, lostAttempt }: AttemptRequest): Promise<void> {

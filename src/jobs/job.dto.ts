@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
-import type { JobError, JobStatus, WaitReason } from '../../workflows/job-types';
+import type { JobError, JobStatus, WaitReason } from '../../domain/job';
 import { JobEntity } from './job.entity';
 import { QueryNumber } from '../common/request-params';
 

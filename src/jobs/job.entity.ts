@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { JobError, JobStatus, WaitReason } from '../../workflows/job-types';
+import type { JobError, JobStatus, WaitReason } from '../../domain/job';
 
 @Entity({ name: 'jobs' })
 @Index('jobs_tenant_created_idx', ['tenantId', 'createdAt', 'id'])

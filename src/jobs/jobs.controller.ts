@@ -7,7 +7,7 @@ import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ExecuteRequestDto, JobPage, JobView, ListJobsQuery } from './job.dto';
 import { JobsService } from './jobs.service';
 import { preferredWaitSeconds } from './prefer-wait';
-import { TERMINAL_STATUSES } from '../../workflows/job-types';
+import { TERMINAL_STATUSES } from '../../domain/job';
 import { uuidParam } from '../common/request-params';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

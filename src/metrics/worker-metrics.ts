@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import type { ActivityMetrics, BreakerTransition } from '../../activities/ports';
-import type { WaitReason } from '../../workflows/job-types';
+import type { WaitReason } from '../../domain/job';
 
 /** Worker-side Prometheus counters, fed by the activities. */
 @Injectable()

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../database/postgres-errors';
-import { defaultPolicy, PolicyDocument } from '../../workflows/policy';
+import { defaultPolicy, PolicyDocument } from '../../domain/policy';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
 import { PolicyDocumentDto } from './policy.dto';

@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import type { PolicyDocument } from '../../workflows/policy';
+import type { PolicyDocument } from '../../domain/policy';
 import { PolicyEntity, PolicyVersionEntity } from './policy.entity';
 
 const DAY_MS = 24 * 3600 * 1000;

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import type { PolicyDocument } from '../../workflows/policy';
+import type { PolicyDocument } from '../../domain/policy';
 
 @Entity({ name: 'policies' })
 @Index(['tenantId', 'name'], { unique: true })

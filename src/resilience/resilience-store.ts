@@ -1,7 +1,8 @@
 import type Redis from 'ioredis';
 import type { BreakerTransition, ResiliencePort } from '../../activities/ports';
-import type { PermitDecision, WaitReason } from '../../workflows/job-types';
-import type { ResilienceLimits } from '../../workflows/policy';
+import type { PermitDecision } from '../../domain/execution';
+import type { WaitReason } from '../../domain/job';
+import type { ResilienceLimits } from '../../domain/policy';
 import { ACQUIRE, FORCE, RENEW, REPORT, SNAPSHOT } from './resilience.scripts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -18,7 +19,7 @@ export interface AcquireResult {
   transition?: BreakerTransition;
 }
 
-export interface ConnectorSnapshot {
+export interface LimiterSnapshot {
   breaker: { state: BreakerState; openUntil: string | null; windowCalls: number; windowFailures: number; probesInFlight: number };
   rateLimit: { permitsPerSecond: number; burst: number; usedInWindow: number; available: number } | null;
   concurrency: { maxInFlight: number; inFlight: number } | null;
@@ -95,7 +96,7 @@ export class ResilienceStore implements ResiliencePort {
     return ((await this.redis.orchForce(...keys(connectorId), action, openMs)) || undefined) as BreakerTransition | undefined;
   }
 
-  async snapshot(connectorId: string, limits: ResilienceLimits): Promise<ConnectorSnapshot> {
+  async snapshot(connectorId: string, limits: ResilienceLimits): Promise<LimiterSnapshot> {
     const [state, openUntil, calls, failures, rateUsed, leases, probes] = await this.redis.orchSnapshot(
       ...keys(connectorId),
       limits.circuitBreaker.windowMs,

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { open, realpath } from 'node:fs/promises';
 import { DataSource } from 'typeorm';
 import type { SecretSource } from '../../activities/ports';
-import { SecretUnavailableError } from '../../activities/secrets';
+import { SecretUnavailableError } from '../../domain/job';
 import { isUuid } from '../common/identifiers';
 import { Environment } from '../config/environment';
 import { SecretCipher, sealingContext } from './secret-cipher';

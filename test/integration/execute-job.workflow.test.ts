@@ -5,9 +5,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { JobActivities } from '../../activities';
-import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobOutcome } from '../../workflows/job-types';
-import { defaultPolicy, PolicyDocument } from '../../workflows/policy';
+import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobActivities, JobOutcome } from '../../domain/execution';
+import { defaultPolicy, PolicyDocument } from '../../domain/policy';
 import { ROOT } from '../support/paths';
 import { temporalCli } from '../support/tools';
 

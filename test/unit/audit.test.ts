@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { AuditEntryEntity } from '../../src/audit/audit.entity';
 import { AuditEntryView } from '../../src/audit/audit.dto';
-import { routeOf, targetOf } from '../../src/audit/audit.interceptor';
+import { targetOf } from '../../src/audit/audit.interceptor';
+import { routeOf } from '../../src/common/http-route';
 import { responseDigest, sha256Hex } from '../../src/audit/digest';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -3,8 +3,8 @@ import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { firstValueFrom, NEVER, of } from 'rxjs';
 import { AppError } from '../../src/common/app-error';
-import { bucketCapacity, rateLimitHeaders, toDecision } from '../../src/common/rate-limit';
-import { RequestTimeoutInterceptor, requestDeadlineMs } from '../../src/common/request-timeout.interceptor';
+import { bucketCapacity, rateLimitHeaders, toDecision } from '../../src/edge-limits/rate-limit';
+import { RequestTimeoutInterceptor, requestDeadlineMs } from '../../src/edge-limits/request-timeout.interceptor';
 import { loadEnvironment } from '../../src/config/environment';
 
 describe('request deadline', () => {

@@ -1,5 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { ConfigurationError, httpError, HttpConnectorSpec, parseRetryAfter, planRequest, templateFields } from '../../activities/http-request';
+import { httpError, isSuccess, parseRetryAfter, planRequest, readResponse } from '../../activities/http-request';
+import { ConfigurationError } from '../../domain/job';
+import { HttpConnectorSpec, templateFields } from '../../domain/connector-spec';
 
 const spec: HttpConnectorSpec = {
   baseUrl: 'https://api.example.com/v1/',
@@ -53,5 +55,32 @@ describe('classifying responses', () => {
     expect(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('soon', now)).toBe(undefined);
     expect(parseRetryAfter(null, now)).toBe(undefined);
+  });
+});
+
+describe('reading a response', () => {
+  const respond = (body: string, contentType: string, extraHeaders: Record<string, string> = {}) =>
+    new Response(body, { status: 201, headers: { 'content-type': contentType, 'set-cookie': 'session=secret', ...extraHeaders } });
+
+  test('JSON when the type says so, with only the safe headers kept', async () => {
+    const result = await readResponse(respond('{"id":7}', 'application/json; charset=utf-8', { etag: '"v1"' }), 1024);
+    expect(result).toStrictEqual({ status: 201, headers: { 'content-type': 'application/json; charset=utf-8', etag: '"v1"' }, body: { id: 7 }, truncated: false });
+  });
+
+  test('text when it is not JSON, or when JSON does not parse', async () => {
+    expect((await readResponse(respond('plain', 'text/plain'), 1024)).body).toBe('plain');
+    expect((await readResponse(respond('{broken', 'application/json'), 1024)).body).toBe('{broken');
+  });
+
+  test('a body above the limit is cut at the limit and marked truncated (never parsed)', async () => {
+    const result = await readResponse(respond(JSON.stringify({ pad: 'x'.repeat(100) }), 'application/json'), 10);
+    expect(result.truncated).toBe(true);
+    expect(result.body).toBe('{"pad":"xx');
+  });
+
+  test('success statuses: the operation’s list when given, else any 2xx', () => {
+    const listed: HttpConnectorSpec = { baseUrl: 'https://x.example', operations: { a: { method: 'GET', path: '/', successStatuses: [202] } } };
+    expect([isSuccess(listed, 'a', 202), isSuccess(listed, 'a', 200)]).toStrictEqual([true, false]);
+    expect([isSuccess(spec, 'get', 204), isSuccess(spec, 'get', 302)]).toStrictEqual([true, false]);
   });
 });

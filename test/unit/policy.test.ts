@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { defaultPolicy, isRetryable, retryDelayMs } from '../../workflows/policy';
+import { defaultPolicy, isRetryable, retryDelayMs } from '../../domain/policy';
 
 describe('retry arithmetic', () => {
   const retry = { ...defaultPolicy(3, 1).retry, jitter: 0 };

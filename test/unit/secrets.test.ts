@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { ConfigurationError, HttpRequestPlan } from '../../activities/http-request';
-import { authorize, SecretUnavailableError } from '../../activities/secrets';
+import { HttpRequestPlan } from '../../activities/http-request';
+import { ConfigurationError, SecretUnavailableError } from '../../domain/job';
+import { authorize } from '../../activities/secrets';
 import { keyIdOf, SecretCipher, sealingContext } from '../../src/secrets/secret-cipher';
 import { filePathProblem } from '../../src/secrets/secret-references';
 

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/c
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { PUBLIC_KEY } from '../auth/principal';
-import { AppError } from './app-error';
+import { AppError } from '../common/app-error';
 import { rateLimitHeaders, TenantRateLimiter } from './rate-limit';
 
 /**
@@ -23,7 +23,7 @@ export class TenantRateLimitGuard implements CanActivate {
     const principal = request.principal;
     if (!principal) {
       if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, [context.getHandler(), context.getClass()])) return true;
-      throw new Error('TenantRateLimitGuard ran before the AuthGuard: import AuthModule before EdgeLimitsModule');
+      throw new Error('TenantRateLimitGuard ran before the AuthGuard: register AuthGuard first (ApiModule)');
     }
     const taken = await this.limiter.take(principal.tenantId);
     if (!taken) return true;

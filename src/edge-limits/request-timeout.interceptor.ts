@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { EMPTY, Observable, throwError, timeout } from 'rxjs';
 import { Environment } from '../config/environment';
-import { AppError } from './app-error';
+import { AppError } from '../common/app-error';
 
 export const NO_REQUEST_TIMEOUT_KEY = 'orchestrator:no-request-timeout';
 /** For handlers that legitimately hold the response open (streams). SSE routes are exempt already. */

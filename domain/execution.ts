@@ -1,62 +1,9 @@
-/** Types shared by the api, the worker and workflow code. Pure: type-only imports, no side effects. */
-import type { PolicyDocument, ResilienceLimits } from './policy';
-
-export type JobStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
-
-export type WaitReason = 'circuit_open' | 'rate_limited' | 'concurrency_limited' | 'limiter_unavailable';
-
-export type EventType =
-  | 'job.accepted'
-  | 'job.started'
-  | 'attempt.started'
-  | 'attempt.succeeded'
-  | 'attempt.failed'
-  | 'job.waiting'
-  | 'job.succeeded'
-  | 'job.failed'
-  | 'job.cancelled'
-  | 'job.timed_out'
-  | 'breaker.opened'
-  | 'breaker.half_opened'
-  | 'breaker.closed'
-  | 'webhook.received'
-  | 'config.activated';
-
 /**
- * Failure classes (SPEC §3.2). NetworkError, AttemptTimeout, and HttpError with 5xx/408/429 are
- * retryable; other HttpErrors, ConfigurationError and ForbiddenTarget (the SSRF guard refused the
- * target address, a configuration error too) are not. Policies may override by type or by
- * `http_<status>` in `retry.nonRetryable`.
+ * The contract between the job workflow and its activities: what the workflow is started with,
+ * what it asks an attempt to do, and what comes back. Pure types.
  */
-export type ErrorType =
-  | 'NetworkError'
-  | 'AttemptTimeout'
-  | 'HttpError'
-  | 'ConfigurationError'
-  | 'ForbiddenTarget'
-  | 'InternalError'
-  | 'TotalTimeout'
-  | 'Cancelled';
-
-export interface JobError {
-  type: ErrorType;
-  message: string;
-  retryable: boolean;
-  httpStatus?: number;
-}
-
-/** The job as accepted. Carried by the workflow so a worker can (re)create its record if the api died mid-accept. */
-export interface JobSpec {
-  jobId: string;
-  tenantId: string;
-  connectorId: string;
-  operation: string;
-  input: Record<string, unknown>;
-  policyId: string;
-  policyVersion: number;
-  configVersion: number | null;
-}
+import type { JobError, JobSpec, JobStatus, WaitReason } from './job';
+import type { PolicyDocument, ResilienceLimits } from './policy';
 
 /** Workflow input: the job plus the policy version pinned when it was accepted. */
 export interface ExecuteJobInput {
@@ -114,4 +61,15 @@ export interface JobOutcome {
   status: Extract<JobStatus, 'succeeded' | 'failed' | 'cancelled' | 'timed_out'>;
   attempts: number;
   error?: JobError;
+}
+
+/** The activities the job workflow schedules (implemented in activities/index.ts). */
+export interface JobActivities {
+  runAttempt(request: AttemptRequest): Promise<AttemptOutcome>;
+  finishJob(request: FinishJobRequest): Promise<void>;
+}
+
+/** The activity the retention workflow schedules (activities/retention.ts): rows deleted per target. */
+export interface RetentionActivities {
+  sweepRetention(): Promise<Record<string, number>>;
 }

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
-import { JobView } from '../jobs/job.dto';
-import { QueryNumber } from '../common/request-params';
+import { JobView } from '../job.dto';
+import { QueryNumber } from '../../common/request-params';
 
 const ERROR_TYPES = ['NetworkError', 'AttemptTimeout', 'HttpError', 'ConfigurationError', 'InternalError', 'TotalTimeout'];
 

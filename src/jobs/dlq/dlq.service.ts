@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, SelectQueryBuilder } from 'typeorm';
-import { AppError } from '../common/app-error';
-import { JobEntity } from '../jobs/job.entity';
-import { JobsService } from '../jobs/jobs.service';
+import { AppError } from '../../common/app-error';
+import { JobEntity } from '../job.entity';
+import { JobsService } from '../jobs.service';
 import { BulkReplayResult, DlqFilterDto } from './dlq.dto';
 
 const BULK_LIMIT = 1000;

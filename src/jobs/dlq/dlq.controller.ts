@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
-import { ApiProblemResponses } from '../common/api-problem-responses';
-import { JobView } from '../jobs/job.dto';
+import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../../auth/principal';
+import { ApiProblemResponses } from '../../common/api-problem-responses';
+import { JobView } from '../job.dto';
 import { BulkReplayDto, BulkReplayResult, DlqPage, ListDlqQuery, ReplayOneDto } from './dlq.dto';
 import { DlqService } from './dlq.service';
-import { uuidParam } from '../common/request-params';
+import { uuidParam } from '../../common/request-params';
 
 const entryId = uuidParam('DLQ_ENTRY_NOT_FOUND', 'No job has that id.');
 

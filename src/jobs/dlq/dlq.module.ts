@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { JobsModule } from '../jobs/jobs.module';
+import { JobsModule } from '../jobs.module';
 import { DlqController } from './dlq.controller';
 import { DlqService } from './dlq.service';
 
