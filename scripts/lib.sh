@@ -57,3 +57,9 @@ local_platform_env() {
   unset PORT
   set +a
 }
+
+# The custom search attributes (domain/search-attributes.json, their one definition) as
+# `temporal server start-dev` flags: --search-attribute Name=Type …
+search_attribute_flags() {
+  sed -n 's/^ *"\([A-Za-z]*\)": *"\([A-Za-z]*\)".*/--search-attribute \1=\2/p' "$ROOT/domain/search-attributes.json" | tr '\n' ' '
+}

@@ -260,6 +260,7 @@ start_temporal_server() {
     sleep 0.3
   done
   TEMPORAL_ADDRESS="127.0.0.1:$frontend" TEMPORAL_NAMESPACE=default TEMPORAL_NAMESPACE_RETENTION=24h SETUP_TIMEOUT_SECONDS=120 \
+    SEARCH_ATTRIBUTES_FILE="$ROOT/domain/search-attributes.json" \
     sh "$ROOT/deploy/temporal/setup-namespace.sh" >"$logs/temporal-namespace.log" 2>&1 ||
     { tail -n 20 "$logs/temporal.log" "$logs/temporal-namespace.log" >&2; die "Temporal namespace setup failed: $logs/temporal-namespace.log"; }
 }
@@ -272,10 +273,12 @@ start_temporal_dev() {
   else
     log "FALLBACK: the Temporal server could not be built; running \`temporal server start-dev\` (SQLite) instead of the real server with Postgres persistence"
   fi
+  local search_attributes
+  read -ra search_attributes <<<"$(search_attribute_flags)"
   (
     exec setsid temporal server start-dev --ip 127.0.0.1 --port "$frontend" --ui-port "$ui" \
       --db-filename "$data/temporal-dev.db" --namespace default --log-level warn \
-      --search-attribute TenantId=Keyword --search-attribute ConnectorId=Keyword --search-attribute PolicyId=Keyword
+      "${search_attributes[@]}"
   ) >"$logs/temporal.log" 2>&1 </dev/null &
   echo $! >"$run/temporal.pid"
   echo dev-server >"$run/temporal.mode"

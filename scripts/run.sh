@@ -28,6 +28,7 @@ node dist/src/main-api.js & children+=($!)
 node dist/src/main-worker.js & children+=($!)
 wait_until 60 "the api" curl -fs "http://127.0.0.1:$CONTROL_PORT/health/ready"
 wait_until 60 "the worker" curl -fs "http://127.0.0.1:$WORKER_HEALTH_PORT/health/ready"
+sleep 1 # pino writes from a worker thread: let both processes' start-up lines land before the banner
 
 cat >&2 <<MSG
 

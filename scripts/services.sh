@@ -47,9 +47,10 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --d
 wait_until 10 "Redis" redis-cli -p "$redis_port" ping
 
 # --- Temporal dev server (SQLite file, Web UI, our search attributes) -------------------------
+read -ra search_attributes <<<"$(search_attribute_flags)"
 nohup temporal server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port "$temporal_ui_port" \
   --db-filename "$data/temporal.db" --namespace default --log-level warn \
-  --search-attribute TenantId=Keyword --search-attribute ConnectorId=Keyword --search-attribute PolicyId=Keyword \
+  "${search_attributes[@]}" \
   >"$data/temporal.log" 2>&1 &
 echo $! >"$data/temporal.pid"
 wait_until 60 "Temporal" temporal operator search-attribute list --address "127.0.0.1:$temporal_port" --namespace default

@@ -26,7 +26,7 @@ async function main() {
     shutdown.track(server);
   }
   const planes = others.length === 0 ? { port: first } : { controlPort: environment.CONTROL_PORT, execPort: environment.EXEC_PORT };
-  app.get(Logger).log({ ...planes, authMode: environment.AUTH_MODE }, 'api listening');
+  app.get(Logger).log({ ...planes, authMode: environment.AUTH_MODE }, 'api listening', 'Main');
 }
 
 void main();

@@ -6,13 +6,14 @@ import pino from 'pino';
 import { configureHttpApp } from './common/http-app';
 import { loadEnvironmentOrExit } from './config/environment';
 import { WorkerModule } from './worker.module';
+import { prettyTransport } from './common/logging.module';
 
 const SDK_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
 
 async function main() {
   const environment = loadEnvironmentOrExit();
   // SDK, workflow and activity logs (with workflowId, activity and our jobId) as JSON through pino.
-  const sdkLog = pino({ level: environment.LOG_LEVEL, base: { service: 'worker' } });
+  const sdkLog = pino({ level: environment.LOG_LEVEL, base: { service: 'worker' }, transport: prettyTransport(environment) });
   Runtime.install({
     // Nest owns SIGINT/SIGTERM (enableShutdownHooks) and drives the graceful worker shutdown.
     shutdownSignals: [],
@@ -24,7 +25,7 @@ async function main() {
   configureHttpApp(app, 'Orchestrator worker', { docs: false });
   if (environment.WORKER_HEALTH_PORT > 0) await app.listen(environment.WORKER_HEALTH_PORT);
   else await app.init();
-  app.get(Logger).log({ healthPort: environment.WORKER_HEALTH_PORT }, 'worker started');
+  app.get(Logger).log({ healthPort: environment.WORKER_HEALTH_PORT }, 'worker started', 'Main');
 }
 
 void main();

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Compose one-shot `temporal-namespace` (image temporalio/admin-tools, `temporal` CLI):
 # wait for the frontend, create the namespace when missing and register the custom search
-# attributes the orchestrator writes on every execution (TenantId, ConnectorId, PolicyId, all
-# Keyword) so Temporal Web UI can filter by tenant / connector / policy.
+# attributes the orchestrator writes on every execution, as domain/search-attributes.json defines
+# them (mounted next to this script), so Temporal Web UI can filter by tenant / connector / policy.
 # Idempotent: existing namespace and attributes are left alone.
 #
 # Environment: TEMPORAL_ADDRESS (temporal:7233), TEMPORAL_NAMESPACE (default),
@@ -13,7 +13,10 @@ addr="${TEMPORAL_ADDRESS:-temporal:7233}"
 ns="${TEMPORAL_NAMESPACE:-default}"
 retention="${TEMPORAL_NAMESPACE_RETENTION:-72h}"
 timeout="${SETUP_TIMEOUT_SECONDS:-180}"
-attributes="TenantId ConnectorId PolicyId"
+# "Name": "Type" pairs, one per line, from their one definition.
+attributes_file="${SEARCH_ATTRIBUTES_FILE:-$(dirname "$0")/search-attributes.json}"
+attributes=$(sed -n 's/^ *"\([A-Za-z]*\)": *"\([A-Za-z]*\)".*/\1=\2/p' "$attributes_file")
+[ -n "$attributes" ] || { echo "temporal-namespace: no search attributes in $attributes_file" >&2; exit 1; }
 
 deadline=$(( $(date +%s) + timeout ))
 retry() {
@@ -34,9 +37,9 @@ namespace_exists() { temporal operator namespace describe --address "$addr" --na
 attribute_registered() {
   temporal operator search-attribute list --address "$addr" --namespace "$ns" 2>/dev/null | grep -qw "$1"
 }
-ensure_attribute() {
+ensure_attribute() { # ensure_attribute NAME TYPE
   attribute_registered "$1" ||
-    temporal operator search-attribute create --address "$addr" --namespace "$ns" --name "$1" --type Keyword
+    temporal operator search-attribute create --address "$addr" --namespace "$ns" --name "$1" --type "$2"
 }
 
 echo "temporal-namespace: waiting for $addr"
@@ -51,8 +54,9 @@ else
 fi
 
 for attribute in $attributes; do
+  name="${attribute%%=*}" type="${attribute#*=}"
   # A fresh namespace takes a moment to reach every frontend's cache: retry.
-  retry "search attribute $attribute" ensure_attribute "$attribute"
-  echo "temporal-namespace: search attribute $attribute (Keyword) registered"
+  retry "search attribute $name" ensure_attribute "$name" "$type"
+  echo "temporal-namespace: search attribute $name ($type) registered"
 done
 echo "temporal-namespace: done"

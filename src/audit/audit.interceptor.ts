@@ -8,6 +8,7 @@ import { AppError } from '../common/app-error';
 import { AuditOutcome, AuditService } from './audit.service';
 import { responseDigest } from './digest';
 import { routeOf } from '../common/http-route';
+import { codeForStatus } from '../../domain/errors';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -21,7 +22,7 @@ export function targetOf(request: Request, status: number, body: unknown): strin
 
 function failure(error: unknown): Pick<AuditOutcome, 'status' | 'errorCode'> {
   if (error instanceof AppError) return { status: error.status, errorCode: error.code };
-  if (error instanceof HttpException) return { status: error.getStatus(), errorCode: `HTTP_${error.getStatus()}` };
+  if (error instanceof HttpException) return { status: error.getStatus(), errorCode: codeForStatus(error.getStatus()) };
   return { status: 500, errorCode: 'INTERNAL_ERROR' };
 }
 

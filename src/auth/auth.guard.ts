@@ -41,7 +41,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     const plane = this.reflector.getAllAndOverride<Plane | undefined>(PLANE_KEY, targets);
     const portPlane = this.planeOfPort(request.socket.localPort);
     if (plane && portPlane && plane !== portPlane) {
-      throw new AppError('ROUTE_NOT_FOUND', HttpStatus.NOT_FOUND, `Cannot ${request.method} ${request.path}`);
+      throw new AppError('ROUTE_NOT_FOUND', `Cannot ${request.method} ${request.path}`);
     }
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     if (!plane) throw new Error(`Route ${request.method} ${request.path} declares neither @ApiPlane nor @Public`);
@@ -69,7 +69,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
     if (permission && !hasPermission(principal, permission)) {
-      const error = new AppError('FORBIDDEN', HttpStatus.FORBIDDEN, `Your roles do not grant the permission "${permission}".`);
+      const error = new AppError('FORBIDDEN', `Your roles do not grant the permission "${permission}".`);
       if ((plane === 'control' && !READ_METHODS.has(request.method)) || principal.impersonator) {
         await this.refusals.record(request, principal, plane, {
           action: `${request.method} ${routeOf(request)}`,

@@ -1,4 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
+
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError } from '../common/app-error';
 import { hasPermission, Principal } from './principal';
@@ -30,7 +30,7 @@ export function requestedImpersonation(headers: IncomingHttpHeaders): Impersonat
  */
 export function impersonate(principal: Principal, requested: ImpersonationRequest): Principal {
   if (!hasPermission(principal, 'platform:impersonate')) {
-    throw new AppError('FORBIDDEN', HttpStatus.FORBIDDEN, 'Impersonation needs the permission "platform:impersonate" (role platform-admin).');
+    throw new AppError('FORBIDDEN', 'Impersonation needs the permission "platform:impersonate" (role platform-admin).');
   }
   const errors = [];
   if (requested.tenantId !== null && !TENANT_ID.test(requested.tenantId)) {

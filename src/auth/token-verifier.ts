@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify, JWTVerifyGetKey } from 'jose';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
@@ -28,7 +28,7 @@ const REASONS: Record<string, string> = {
 };
 
 export function unauthenticated(message: string) {
-  return new AppError('UNAUTHENTICATED', HttpStatus.UNAUTHORIZED, message);
+  return new AppError('UNAUTHENTICATED', message);
 }
 
 /** The key source (JWKS endpoint) could not be read: not the caller's fault, so 503 rather than 401. */
@@ -93,7 +93,7 @@ export class TokenVerifier {
       }));
     } catch (error) {
       if (error instanceof KeySourceUnavailable) {
-        throw AppError.unavailable('AUTH_KEYS_UNAVAILABLE', 'The signing keys could not be fetched; retry later.');
+        throw new AppError('AUTH_KEYS_UNAVAILABLE', 'The signing keys could not be fetched; retry later.');
       }
       throw unauthenticated(describe(error, plane));
     }

@@ -1,5 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { ERROR_CATALOGUE, ERROR_CODES } from '../../domain/errors';
+
+const CODE_TABLE = ERROR_CODES.map((code) => `\`${code}\` (${ERROR_CATALOGUE[code].status}): ${ERROR_CATALOGUE[code].title}`).join('; ');
 
 class FieldErrorSchema {
   @ApiProperty({ example: 'operation' }) field: string;
@@ -9,10 +12,10 @@ class FieldErrorSchema {
 /** RFC 9457 problem details, as every error response carries them. */
 export class ProblemSchema {
   @ApiProperty({ example: '/problems/job-not-found' }) type: string;
-  @ApiProperty({ example: 'Not Found' }) title: string;
+  @ApiProperty({ example: 'Job not found', description: "The code's title from the catalogue." }) title: string;
   @ApiProperty({ example: 404 }) status: number;
   @ApiProperty({ example: 'Job 2b1c… does not exist.' }) detail: string;
-  @ApiProperty({ example: 'JOB_NOT_FOUND', description: 'Stable machine-readable error code.' }) code: string;
+  @ApiProperty({ example: 'JOB_NOT_FOUND', enum: ERROR_CODES, description: `Stable machine-readable error code, one of the catalogue (domain/errors.ts): ${CODE_TABLE}.` }) code: string;
   @ApiProperty({ example: '5f0c6f7e-2a0b-4c36-9d6e-0b7a1b2c3d4e' }) requestId: string;
   @ApiProperty({ example: '/jobs/2b1c…' }) instance: string;
   @ApiPropertyOptional({ type: [FieldErrorSchema] }) errors?: FieldErrorSchema[];

@@ -1,4 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
+import { ERROR_CATALOGUE, ErrorCode } from '../../domain/errors';
 
 /** A field-level validation problem, listed in problem+json `errors`. */
 export interface FieldError {
@@ -6,34 +6,42 @@ export interface FieldError {
   message: string;
 }
 
+export interface AppErrorExtra {
+  errors?: FieldError[];
+  /** Sent as `Retry-After`; every 503 gets one (5 s unless said otherwise). */
+  retryAfterSeconds?: number;
+  extensions?: Record<string, unknown>;
+  /** Only for errors the framework raised with a status of its own (see ProblemDetailsFilter). */
+  status?: number;
+}
+
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
 /**
- * An error with a stable `code` that survives process boundaries and becomes an RFC 9457
- * problem+json response. Services throw these; only the exception filter turns them into HTTP.
+ * An error with a stable `code` from the catalogue (domain/errors.ts), which fixes its HTTP status
+ * and title; it becomes an RFC 9457 problem+json response. Services throw these; only the
+ * exception filter turns them into HTTP.
  */
 export class AppError extends Error {
+  readonly status: number;
+  readonly extra: AppErrorExtra;
+
   constructor(
-    readonly code: string,
-    readonly status: HttpStatus,
+    readonly code: ErrorCode,
     message: string,
-    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number; extensions?: Record<string, unknown> } = {},
+    extra: AppErrorExtra = {},
   ) {
     super(message);
     this.name = 'AppError';
+    this.status = extra.status ?? ERROR_CATALOGUE[code].status;
+    this.extra = this.status === 503 && extra.retryAfterSeconds === undefined ? { ...extra, retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS } : extra;
   }
 
-  static notFound(code: string, message: string) {
-    return new AppError(code, HttpStatus.NOT_FOUND, message);
+  get title(): string {
+    return ERROR_CATALOGUE[this.code].title;
   }
 
   static validation(errors: FieldError[], message = 'The request is invalid.') {
-    return new AppError('VALIDATION_FAILED', HttpStatus.BAD_REQUEST, message, { errors });
-  }
-
-  static conflict(code: string, message: string) {
-    return new AppError(code, HttpStatus.CONFLICT, message);
-  }
-
-  static unavailable(code: string, message: string, retryAfterSeconds = 5) {
-    return new AppError(code, HttpStatus.SERVICE_UNAVAILABLE, message, { retryAfterSeconds });
+    return new AppError('VALIDATION_FAILED', message, { errors });
   }
 }

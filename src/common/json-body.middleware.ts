@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable, NestMiddleware } from '@nestjs/common';
+import { Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
 import { Environment } from '../config/environment';
 import { AppError } from './app-error';
@@ -12,14 +12,14 @@ declare module 'express-serve-static-core' {
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 const BODY_ERRORS: Record<string, () => AppError> = {
-  'entity.too.large': () => new AppError('PAYLOAD_TOO_LARGE', HttpStatus.PAYLOAD_TOO_LARGE, 'The request body is larger than allowed.'),
-  'entity.parse.failed': () => new AppError('MALFORMED_JSON', HttpStatus.BAD_REQUEST, 'The request body is not valid JSON.'),
+  'entity.too.large': () => new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than allowed.'),
+  'entity.parse.failed': () => new AppError('MALFORMED_JSON', 'The request body is not valid JSON.'),
   'encoding.unsupported': () => unsupportedMediaType(),
   'charset.unsupported': () => unsupportedMediaType(),
 };
 
 function unsupportedMediaType() {
-  return new AppError('UNSUPPORTED_MEDIA_TYPE', HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'Send the body as application/json.');
+  return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
 }
 
 /**

@@ -19,7 +19,33 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
-/** JSON logs via pino; every api line carries the request id (taken from X-Request-Id when sane). */
+/** Nest's start-up chatter (module wiring, one line per route): useful when debugging, noise otherwise. */
+const BOOTSTRAP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+const INFO = 30;
+
+/**
+ * Readable single-line logs for `npm start` / `npm run dev` (NODE_ENV=development, pino-pretty
+ * installed — it is a dev dependency, absent from the production image), JSON everywhere else.
+ */
+export function prettyTransport(environment: Pick<Environment, 'NODE_ENV'>) {
+  if (environment.NODE_ENV !== 'development') return undefined;
+  try {
+    require.resolve('pino-pretty');
+  } catch {
+    return undefined;
+  }
+  return {
+    target: 'pino-pretty',
+    options: {
+      singleLine: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service,context,req,res,requestId',
+      messageFormat: '{service} {if context}[{context}] {end}{msg}',
+    },
+  };
+}
+
+/** pino logs; every api line carries the request id (taken from X-Request-Id when sane). */
 @Module({})
 export class LoggingModule {
   static forRoot(service: 'api' | 'worker'): DynamicModule {
@@ -31,6 +57,17 @@ export class LoggingModule {
           useFactory: (environment: Environment) => ({
             pinoHttp: {
               level: environment.LOG_LEVEL,
+              transport: prettyTransport(environment),
+              hooks: {
+                // Nest's bootstrap lines arrive at info: log them at debug instead.
+                logMethod(args, method, level) {
+                  const [first] = args as unknown[];
+                  const context = typeof first === 'object' && first !== null ? (first as { context?: unknown }).context : undefined;
+                  if (level === INFO && typeof context === 'string' && BOOTSTRAP_CONTEXTS.has(context)) return this.debug(...(args as [string]));
+                  return method.apply(this, args);
+                },
+              },
+              customSuccessMessage: (request: IncomingMessage, response: ServerResponse) => `${request.method} ${request.url} ${response.statusCode}`,
               base: { service },
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
               genReqId: (request: IncomingMessage, response: ServerResponse) => {

@@ -1,20 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { STATUS_CODES } from 'node:http';
+import { codeForStatus } from '../../domain/errors';
 import { AppError, FieldError } from './app-error';
-
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  404: 'ROUTE_NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-  503: 'SERVICE_UNAVAILABLE',
-};
 
 export interface ProblemDetails {
   type: string;
@@ -45,7 +32,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     const problem: ProblemDetails = {
       type: `/problems/${appError.code.toLowerCase().replace(/_/g, '-')}`,
-      title: STATUS_CODES[appError.status] ?? 'Error',
+      title: appError.title,
       status: appError.status,
       detail: appError.message,
       code: appError.code,
@@ -72,11 +59,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           : exception.message;
       // Terminus health failures keep their per-dependency details as a `checks` extension member.
       const details = typeof body === 'object' && body && 'details' in body ? { checks: body.details } : undefined;
-      return new AppError(details ? 'NOT_READY' : (CODE_BY_STATUS[status] ?? `HTTP_${status}`), status, message, {
-        extensions: details,
-        retryAfterSeconds: status === 503 ? 5 : undefined,
-      });
+      return new AppError(details ? 'NOT_READY' : codeForStatus(status), message, { status, extensions: details });
     }
-    return new AppError('INTERNAL_ERROR', HttpStatus.INTERNAL_SERVER_ERROR, 'An unexpected error occurred.');
+    return new AppError('INTERNAL_ERROR', 'An unexpected error occurred.');
   }
 }

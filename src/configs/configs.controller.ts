@@ -41,7 +41,7 @@ export class ConfigsController {
   @ApiProblemResponses(404)
   async active(@CurrentPrincipal() principal: Principal): Promise<ConfigView> {
     const active = await this.configs.active(principal.tenantId);
-    if (!active) throw AppError.notFound('NO_ACTIVE_CONFIG', 'No config version has been activated.');
+    if (!active) throw new AppError('NO_ACTIVE_CONFIG', 'No config version has been activated.');
     return ConfigView.of(active, true);
   }
 

@@ -47,7 +47,7 @@ export class ConfigsService {
 
   async get(tenantId: string, version: number): Promise<ConfigEntity> {
     const config = await this.dataSource.getRepository(ConfigEntity).findOneBy({ tenantId, version });
-    if (!config) throw AppError.notFound('CONFIG_NOT_FOUND', `Config version ${version} does not exist.`);
+    if (!config) throw new AppError('CONFIG_NOT_FOUND', `Config version ${version} does not exist.`);
     return config;
   }
 
@@ -81,7 +81,7 @@ export class ConfigsService {
       'SELECT version FROM config_activations WHERE tenant_id = $1 ORDER BY id DESC LIMIT 2',
       [tenantId],
     );
-    if (rows.length < 2) throw AppError.conflict('NOTHING_TO_ROLL_BACK', 'No earlier config version was ever active.');
+    if (rows.length < 2) throw new AppError('NOTHING_TO_ROLL_BACK', 'No earlier config version was ever active.');
     await this.movePointer(tenantId, rows[1].version, 'rollback', by, rows[0].version);
     return this.get(tenantId, rows[1].version);
   }

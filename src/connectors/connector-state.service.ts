@@ -89,7 +89,7 @@ export class ConnectorStateService {
     try {
       return await call();
     } catch {
-      throw AppError.unavailable('BREAKER_STATE_UNAVAILABLE', 'Breaker state (Redis) is unreachable; retry later.');
+      throw new AppError('BREAKER_STATE_UNAVAILABLE', 'Breaker state (Redis) is unreachable; retry later.');
     }
   }
 }

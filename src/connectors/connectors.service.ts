@@ -90,7 +90,7 @@ export class ConnectorsService {
       [tenantId, connector.id],
     );
     if (routers.length > 0) {
-      throw AppError.conflict(
+      throw new AppError(
         'CONNECTOR_IN_USE',
         `Connector "${connector.name}" receives events routed by ${routers.map((r) => `"${r.name}"`).join(', ')}; change those routes first.`,
       );
@@ -105,7 +105,7 @@ export class ConnectorsService {
   /** By id or by name, within the tenant; another tenant's connector is simply not found. */
   async get(tenantId: string, idOrName: string): Promise<ConnectorEntity> {
     const connector = await this.find(tenantId, idOrName);
-    if (!connector) throw AppError.notFound('CONNECTOR_NOT_FOUND', `Connector "${idOrName}" does not exist.`);
+    if (!connector) throw new AppError('CONNECTOR_NOT_FOUND', `Connector "${idOrName}" does not exist.`);
     return connector;
   }
 
@@ -197,7 +197,7 @@ export class ConnectorsService {
       return await save();
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw AppError.conflict('CONNECTOR_NAME_TAKEN', `A connector named "${name}" already exists.`);
+        throw new AppError('CONNECTOR_NAME_TAKEN', `A connector named "${name}" already exists.`);
       }
       throw error;
     }

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { PUBLIC_KEY } from '../auth/principal';
@@ -31,7 +31,7 @@ export class TenantRateLimitGuard implements CanActivate {
     const response = context.switchToHttp().getResponse<Response>();
     for (const [name, value] of Object.entries(rateLimitHeaders(decision, limit))) response.setHeader(name, value);
     if (!decision.allowed) {
-      throw new AppError('RATE_LIMITED', HttpStatus.TOO_MANY_REQUESTS, `Tenant request rate exceeded; retry in ${decision.retryAfterSeconds} s.`, {
+      throw new AppError('RATE_LIMITED', `Tenant request rate exceeded; retry in ${decision.retryAfterSeconds} s.`, {
         retryAfterSeconds: decision.retryAfterSeconds,
       });
     }

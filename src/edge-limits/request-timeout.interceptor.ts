@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { SSE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
@@ -51,7 +51,7 @@ export class RequestTimeoutInterceptor implements NestInterceptor {
     const deadline = streaming ? 0 : requestDeadlineMs(this.environment.ORCH_REQUEST_TIMEOUT_MS, request.headers.prefer);
     if (deadline === 0) return next.handle();
     const timedOut = () =>
-      new AppError('REQUEST_TIMEOUT', HttpStatus.SERVICE_UNAVAILABLE, `The request did not complete within ${deadline} ms; retry later.`, {
+      new AppError('REQUEST_TIMEOUT', `The request did not complete within ${deadline} ms; retry later.`, {
         retryAfterSeconds: 5,
       });
     return next.handle().pipe(

@@ -21,7 +21,6 @@ import { JobEntity } from './job.entity';
 import { EXECUTE_JOB_WORKFLOW, workflowIdForJob } from './workflow-id';
 
 const DEFAULT_PAGE_SIZE = 50;
-const HttpStatusUnprocessable = 422;
 
 export interface ExecuteOptions {
   /** Overrides `job-<id>`, e.g. `webhook-<connectorId>-<eventId>` so a provider's retries start nothing new. */
@@ -66,7 +65,7 @@ export class JobsService {
    */
   async execute(tenantId: string, request: ExecuteRequestDto, options: ExecuteOptions = {}): Promise<Accepted> {
     const connector = await this.connectors.get(tenantId, request.connector);
-    if (!connector.enabled) throw AppError.conflict('CONNECTOR_DISABLED', `Connector "${connector.name}" is disabled.`);
+    if (!connector.enabled) throw new AppError('CONNECTOR_DISABLED', `Connector "${connector.name}" is disabled.`);
     if (!Object.prototype.hasOwnProperty.call(connector.spec.operations, request.operation)) {
       throw AppError.validation(
         [{ field: 'operation', message: `connector "${connector.name}" has no operation "${request.operation}"` }],
@@ -154,12 +153,12 @@ export class JobsService {
   async cancel(tenantId: string, id: string): Promise<JobEntity> {
     const job = await this.get(tenantId, id);
     if (TERMINAL_STATUSES.includes(job.status)) {
-      throw AppError.conflict('JOB_ALREADY_FINISHED', `Job ${id} already ended with status ${job.status}.`);
+      throw new AppError('JOB_ALREADY_FINISHED', `Job ${id} already ended with status ${job.status}.`);
     }
     // The workflow id comes from the tenant's own row, never from the caller, and the workflow
     // must carry the tenant's TenantId search attribute too.
     await this.temporal.use(async (client) => {
-      await describeTenantWorkflow(client, tenantId, job.workflowId, () => AppError.notFound('JOB_NOT_FOUND', `Job ${id} does not exist.`));
+      await describeTenantWorkflow(client, tenantId, job.workflowId, () => new AppError('JOB_NOT_FOUND', `Job ${id} does not exist.`));
       await client.workflow.getHandle(job.workflowId).cancel();
     });
     return job;
@@ -167,7 +166,7 @@ export class JobsService {
 
   async get(tenantId: string, id: string): Promise<JobEntity> {
     const job = await this.dataSource.getRepository(JobEntity).findOneBy({ tenantId, id });
-    if (!job) throw AppError.notFound('JOB_NOT_FOUND', `Job ${id} does not exist.`);
+    if (!job) throw new AppError('JOB_NOT_FOUND', `Job ${id} does not exist.`);
     return job;
   }
 
@@ -211,7 +210,7 @@ export class JobsService {
       [tenantId, key],
     );
     if (existing.request_hash !== hash) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', HttpStatusUnprocessable, 'This Idempotency-Key was used with a different request body.');
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.');
     }
     return manager.findOneByOrFail(JobEntity, { tenantId, id: existing.job_id });
   }
@@ -222,6 +221,6 @@ export class JobsService {
       `UPDATE jobs SET replayed_by = $3 WHERE tenant_id = $1 AND id = $2 AND replayed_by IS NULL`,
       [tenantId, originalId, jobId],
     );
-    if (claimed === 0) throw AppError.conflict('ALREADY_REPLAYED', `Job ${originalId} was already replayed.`);
+    if (claimed === 0) throw new AppError('ALREADY_REPLAYED', `Job ${originalId} was already replayed.`);
   }
 }

@@ -49,7 +49,7 @@ export class PoliciesService {
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw AppError.conflict('POLICY_NAME_TAKEN', `A policy named "${name}" already exists.`);
+        throw new AppError('POLICY_NAME_TAKEN', `A policy named "${name}" already exists.`);
       }
       throw error;
     }
@@ -83,7 +83,7 @@ export class PoliciesService {
   async getVersion(tenantId: string, policyId: string, version: number): Promise<PolicyVersionEntity> {
     const policy = await this.find(tenantId, policyId);
     const found = await this.dataSource.getRepository(PolicyVersionEntity).findOneBy({ policyId: policy.id, version });
-    if (!found) throw AppError.notFound('POLICY_VERSION_NOT_FOUND', `Policy ${policyId} has no version ${version}.`);
+    if (!found) throw new AppError('POLICY_VERSION_NOT_FOUND', `Policy ${policyId} has no version ${version}.`);
     return found;
   }
 
@@ -112,7 +112,7 @@ export class PoliciesService {
   }
 
   private notFound(policyId: string) {
-    return AppError.notFound('POLICY_NOT_FOUND', `Policy ${policyId} does not exist.`);
+    return new AppError('POLICY_NOT_FOUND', `Policy ${policyId} does not exist.`);
   }
 
   /** Each tenant's `default` policy, created on first use from CONNECTOR_MAX_RETRIES / CONNECTOR_RETRY_BASE_SECONDS. */

@@ -63,7 +63,7 @@ export class SecretsService implements OnApplicationBootstrap {
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw AppError.conflict('SECRET_REF_NAME_TAKEN', `A secret ref named "${dto.name}" already exists.`);
+        throw new AppError('SECRET_REF_NAME_TAKEN', `A secret ref named "${dto.name}" already exists.`);
       }
       throw new Error('could not store the secret ref'); // no driver error: its parameters hold the sealed value
     }
@@ -77,7 +77,7 @@ export class SecretsService implements OnApplicationBootstrap {
   /** By id or name, within the tenant; another tenant's ref is simply not found. */
   async get(tenantId: string, idOrName: string): Promise<SecretRefEntity> {
     const ref = await this.repository.findOneBy(byIdOrName(tenantId, idOrName));
-    if (!ref) throw AppError.notFound('SECRET_REF_NOT_FOUND', `Secret ref "${idOrName}" does not exist.`);
+    if (!ref) throw new AppError('SECRET_REF_NOT_FOUND', `Secret ref "${idOrName}" does not exist.`);
     return ref;
   }
 
@@ -94,7 +94,7 @@ export class SecretsService implements OnApplicationBootstrap {
       [tenantId, ref.id],
     );
     if (users.length > 0) {
-      throw AppError.conflict('SECRET_REF_IN_USE', `Secret ref "${ref.name}" is used by connector(s) ${users.map((u) => `"${u.name}"`).join(', ')}.`);
+      throw new AppError('SECRET_REF_IN_USE', `Secret ref "${ref.name}" is used by connector(s) ${users.map((u) => `"${u.name}"`).join(', ')}.`);
     }
     await this.repository.delete({ tenantId, id: ref.id });
   }

@@ -35,13 +35,13 @@ export class TemporalService implements OnApplicationShutdown {
     try {
       connected = await this.connect();
     } catch {
-      throw AppError.unavailable('TEMPORAL_UNAVAILABLE', 'The workflow engine is unreachable; retry later.');
+      throw new AppError('TEMPORAL_UNAVAILABLE', 'The workflow engine is unreachable; retry later.');
     }
     try {
       return await connected.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, () => call(connected.client));
     } catch (error) {
       if (isConnectivityError(error)) {
-        throw AppError.unavailable('TEMPORAL_UNAVAILABLE', 'The workflow engine did not answer; retry later.');
+        throw new AppError('TEMPORAL_UNAVAILABLE', 'The workflow engine did not answer; retry later.');
       }
       throw error;
     }

@@ -52,13 +52,13 @@ export class WebhooksService {
   /** Verifies and ingests one delivery. Anything refused (4xx) stores nothing and starts nothing. */
   async receive(connectorId: string, rawBody: Buffer | undefined, headers: IncomingHttpHeaders): Promise<WebhookReceipt> {
     const connector = await this.connectors.findStripe(connectorId);
-    if (!connector) throw AppError.notFound('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${connectorId}.`);
+    if (!connector) throw new AppError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${connectorId}.`);
     const spec = connector.spec as StripeConnectorSpec;
     const signature = headers['stripe-signature'];
     if (typeof signature !== 'string' || signature.length === 0) {
-      throw new AppError('WEBHOOK_SIGNATURE_MISSING', HttpStatus.BAD_REQUEST, 'The Stripe-Signature header is missing.');
+      throw new AppError('WEBHOOK_SIGNATURE_MISSING', 'The Stripe-Signature header is missing.');
     }
-    if (!rawBody || rawBody.length === 0) throw new AppError('WEBHOOK_BODY_MISSING', HttpStatus.BAD_REQUEST, 'The webhook has no body.');
+    if (!rawBody || rawBody.length === 0) throw new AppError('WEBHOOK_BODY_MISSING', 'The webhook has no body.');
 
     let secret: string;
     try {
@@ -67,16 +67,16 @@ export class WebhooksService {
       if (!(error instanceof SecretUnavailableError)) throw error;
       // The provider retries on a 5xx, so events are not lost while an operator fixes the secret.
       this.logger.warn({ connectorId, reason: error.message }, 'webhook signing secret unavailable');
-      throw AppError.unavailable('WEBHOOK_SECRET_UNAVAILABLE', 'The signing secret of this endpoint is not available; retry later.', 60);
+      throw new AppError('WEBHOOK_SECRET_UNAVAILABLE', 'The signing secret of this endpoint is not available; retry later.', { retryAfterSeconds: 60 });
     }
     let event;
     try {
       event = verifyStripeEvent(rawBody, signature, secret, spec.toleranceSeconds);
     } catch (error) {
       if (!(error instanceof SignatureRejected)) throw error;
-      throw new AppError('WEBHOOK_SIGNATURE_INVALID', HttpStatus.BAD_REQUEST, `The Stripe-Signature does not verify: ${error.message}.`);
+      throw new AppError('WEBHOOK_SIGNATURE_INVALID', `The Stripe-Signature does not verify: ${error.message}.`);
     }
-    if (!connector.enabled) throw AppError.conflict('CONNECTOR_DISABLED', `Connector "${connector.name}" is disabled.`);
+    if (!connector.enabled) throw new AppError('CONNECTOR_DISABLED', `Connector "${connector.name}" is disabled.`);
 
     const archived = await this.dataSource.transaction(async (manager) => {
       const [row]: { id: string }[] = await manager.query(
@@ -125,9 +125,9 @@ export class WebhooksService {
    */
   async retry(tenantId: string, id: string): Promise<WebhookInboxEntity> {
     const entry = /^[0-9a-f-]{36}$/i.test(id) ? await this.inbox.findOneBy({ tenantId, id }) : null;
-    if (!entry) throw AppError.notFound('WEBHOOK_INBOX_ENTRY_NOT_FOUND', `Inbox entry ${id} does not exist.`);
+    if (!entry) throw new AppError('WEBHOOK_INBOX_ENTRY_NOT_FOUND', `Inbox entry ${id} does not exist.`);
     const claimed = await this.claim(entry.id, ['received', 'routed', 'ignored', 'failed']);
-    if (!claimed) throw AppError.conflict('WEBHOOK_ROUTING_IN_PROGRESS', 'This event is being routed right now; retry in a moment.');
+    if (!claimed) throw new AppError('WEBHOOK_ROUTING_IN_PROGRESS', 'This event is being routed right now; retry in a moment.');
     return this.route(claimed, { retry: true });
   }
 
@@ -165,7 +165,7 @@ export class WebhooksService {
     if (previous && NOT_TERMINAL.includes(previous.status)) {
       if (retry) {
         await finish({});
-        throw AppError.conflict('WEBHOOK_JOB_RUNNING', `The job ${previous.id} of this event is still running.`);
+        throw new AppError('WEBHOOK_JOB_RUNNING', `The job ${previous.id} of this event is still running.`);
       }
       return finish({ status: 'routed', jobId: previous.id, error: null, routedAt: new Date() });
     }

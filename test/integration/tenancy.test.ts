@@ -304,7 +304,7 @@ describe('tenant isolation: tenant A never sees or touches tenant B', () => {
     try {
       const client = new Client({ connection });
       const workflowId = `job-${b.runningJob}`;
-      const notFound = () => AppError.notFound('JOB_NOT_FOUND', 'no');
+      const notFound = () => new AppError('JOB_NOT_FOUND', 'no');
       const error = await rejection(describeTenantWorkflow(client, a.caller.identity.tenant, workflowId, notFound));
       expect(error).toBeInstanceOf(AppError);
       expect(error).toMatchObject({ status: 404 });

@@ -39,7 +39,7 @@ export class DlqService {
 
   async entry(tenantId: string, id: string): Promise<JobEntity> {
     const job = await this.query(tenantId, {}).andWhere('j.id = :id', { id }).getOne();
-    if (!job) throw AppError.notFound('DLQ_ENTRY_NOT_FOUND', `Job ${id} is not in the dead-letter queue.`);
+    if (!job) throw new AppError('DLQ_ENTRY_NOT_FOUND', `Job ${id} is not in the dead-letter queue.`);
     return job;
   }
 
