@@ -8,20 +8,16 @@ import { EdgeLimitsModule } from './edge-limits/edge-limits.module';
 import { TenantRateLimitGuard } from './edge-limits/rate-limit.guard';
 import { RequestTimeoutInterceptor } from './edge-limits/request-timeout.interceptor';
 import { JsonBodyMiddleware } from './common/json-body.middleware';
-import { LoggingModule } from './common/logging.module';
-import { EnvironmentModule } from './config/environment.module';
 import { Environment } from './config/environment';
+import { processInfrastructure } from './process-infrastructure';
 import { ConfigsModule } from './configs/configs.module';
 import { ConnectorsModule } from './connectors/connectors.module';
 import { DlqModule } from './jobs/dlq/dlq.module';
-import { DatabaseModule } from './database/database.module';
-import { ENTITIES } from './entities';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.controller';
 import { PoliciesModule } from './policies/policies.module';
-import { RedisModule } from './redis/redis.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -32,10 +28,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [
-        EnvironmentModule.forRoot(environment),
-        LoggingModule.forRoot('api'),
-        DatabaseModule.forRoot('orchestrator-api', ENTITIES),
-        RedisModule,
+        ...processInfrastructure(environment, 'api'),
         AuthModule,
         AuditModule,
         EdgeLimitsModule,

@@ -1,15 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LoggingModule } from './common/logging.module';
-import { EnvironmentModule } from './config/environment.module';
 import { Environment } from './config/environment';
+import { processInfrastructure } from './process-infrastructure';
 import { ConnectorSnapshotsModule } from './connectors/connector-snapshots.module';
-import { DatabaseModule } from './database/database.module';
-import { ENTITIES } from './entities';
 import { EventsService } from './events/events.service';
 import { HealthModule } from './health/health.module';
 import { JobLedgerService } from './jobs/job-ledger.service';
 import { MetricsModule } from './metrics/metrics.controller';
-import { RedisModule } from './redis/redis.module';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { ResilienceModule } from './resilience/resilience.module';
 import { RetentionService } from './retention/retention.service';
@@ -24,10 +20,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [
-        EnvironmentModule.forRoot(environment),
-        LoggingModule.forRoot('worker'),
-        DatabaseModule.forRoot('orchestrator-worker', ENTITIES),
-        RedisModule,
+        ...processInfrastructure(environment, 'worker'),
         HealthModule,
         MetricsModule,
         ResilienceModule,

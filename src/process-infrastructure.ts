@@ -1,0 +1,12 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+import { LoggingModule } from './common/logging.module';
+import { EnvironmentModule } from './config/environment.module';
+import { Environment } from './config/environment';
+import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
+import { RedisModule } from './redis/redis.module';
+
+/** What both processes (api and worker) stand on: validated config, logs, Postgres and Redis. */
+export function processInfrastructure(environment: Environment, process: 'api' | 'worker'): (DynamicModule | Type)[] {
+  return [EnvironmentModule.forRoot(environment), LoggingModule.forRoot(process), DatabaseModule.forRoot(`orchestrator-${process}`, ENTITIES), RedisModule];
+}
