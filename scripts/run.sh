@@ -31,6 +31,7 @@ ORCH_ALLOW_PRIVATE_NETWORK=true
 source "$data/services.env"
 CONTROL_PORT=$(free_port "${CONTROL_PORT:-4000}") EXEC_PORT=$(free_port "${EXEC_PORT:-4001}")
 WORKER_HEALTH_PORT=$(free_port "${WORKER_HEALTH_PORT:-4002}")
+API_METRICS_PORT=$(free_port "${API_METRICS_PORT:-9464}")
 unset PORT
 set +a
 
@@ -47,7 +48,8 @@ cat >&2 <<MSG
     Exec plane      http://127.0.0.1:$EXEC_PORT   (POST /execute, /jobs, /events)
     Swagger UI      http://127.0.0.1:$CONTROL_PORT/docs   (OpenAPI: /docs-json)
     Temporal Web UI $TEMPORAL_UI_URL
-    Worker health   http://127.0.0.1:$WORKER_HEALTH_PORT/health/ready
+    Worker health   http://127.0.0.1:$WORKER_HEALTH_PORT/health/ready   (and /metrics)
+    api metrics     http://127.0.0.1:$API_METRICS_PORT/metrics
   Press Ctrl-C to stop.
 
 MSG

@@ -13,7 +13,7 @@ import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
-import { MetricsModule } from './metrics/metrics.controller';
+import { ApiMetricsModule } from './metrics/api-metrics-server';
 import { PoliciesModule } from './policies/policies.module';
 import { RedisModule } from './redis/redis.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -35,7 +35,7 @@ export class ApiModule implements NestModule {
         AuditModule,
         EdgeLimitsModule,
         HealthModule,
-        MetricsModule,
+        ApiMetricsModule,
         PoliciesModule,
         ConnectorsModule,
         SecretsModule,

@@ -81,6 +81,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   WORKER_HEALTH_PORT = 4002;
 
+  /** api: Prometheus `/metrics` on a port of its own, never one of the public planes; 0 = none. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  API_METRICS_PORT = 9464;
+
   @IsIn(['jwt', 'disabled'])
   AUTH_MODE: 'jwt' | 'disabled' = 'jwt';
 
