@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs, idempotently, what a fresh machine lacks: node modules, the Temporal CLI, Postgres and
-# Redis. A second run with everything present takes a few seconds.
+# Installs, idempotently, what a fresh machine lacks: node modules, the Temporal CLI, Postgres,
+# Redis and nginx (stream module). A second run with everything present takes a few seconds.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -8,6 +8,9 @@ cd "$ROOT"
 apt_packages=()
 [ -n "$(pg_bindir)" ] || apt_packages+=(postgresql)
 command -v redis-server >/dev/null || apt_packages+=(redis-server)
+# nginx with its stream module: the TLS-terminating proxy of the Temporal mTLS test.
+command -v nginx >/dev/null || apt_packages+=(nginx-light)
+nginx -V 2>&1 | grep -q -- '--with-stream ' || [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || apt_packages+=(libnginx-mod-stream)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   log "installing ${apt_packages[*]} (apt)"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

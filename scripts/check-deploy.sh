@@ -240,10 +240,11 @@ nginx_config() {
   mkdir -p "$d"
   # Rendered like the nginx image does (envsubst of DOMAIN); upstream hosts mapped to loopback
   # and file paths to the generated secrets. Debian's nginx (1.22) predates `http2 on;`
-  # (1.25.1, used by the 1.28 image), so that line is dropped for this syntax check only.
+  # (1.25.1) and the upstream `resolve` parameter (1.27.3), both in the 1.28 image, so those are
+  # dropped for this syntax check only (test/integration/prod-proxy.test.ts does the same).
   # shellcheck disable=SC2016 # envsubst takes the variable list literally
   DOMAIN=example.test envsubst '${DOMAIN}' < deploy/nginx/templates/default.conf.template |
-    sed -e 's#server api:#server 127.0.0.1:#; s#server temporal-ui:#server 127.0.0.1:#' \
+    sed -e 's#server api:#server 127.0.0.1:#; s#server temporal-ui:#server 127.0.0.1:#; s# resolve;#;#' \
       -e "s#/etc/nginx/tls/#$WORK/prod/secrets/tls/#" \
       -e "s#/etc/nginx/auth/operator.htpasswd#$WORK/prod/secrets/operator.htpasswd#" \
       -e '/^[[:space:]]*http2 on;/d' > "$d/default.conf"

@@ -54,6 +54,7 @@ local_platform_env() {
   source "$data/services.env"
   CONTROL_PORT=$(free_port "${CONTROL_PORT:-4000}") EXEC_PORT=$(free_port "${EXEC_PORT:-4001}")
   WORKER_HEALTH_PORT=$(free_port "${WORKER_HEALTH_PORT:-4002}")
+  API_METRICS_PORT=$(free_port "${API_METRICS_PORT:-9464}")
   unset PORT
   set +a
 }

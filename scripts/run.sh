@@ -37,7 +37,8 @@ cat >&2 <<MSG
     Exec plane      http://127.0.0.1:$EXEC_PORT   (POST /execute, /jobs, /events)
     Swagger UI      http://127.0.0.1:$CONTROL_PORT/docs   (OpenAPI: /docs-json)
     Temporal Web UI $TEMPORAL_UI_URL
-    Worker health   http://127.0.0.1:$WORKER_HEALTH_PORT/health/ready
+    Worker health   http://127.0.0.1:$WORKER_HEALTH_PORT/health/ready   (and /metrics)
+    api metrics     http://127.0.0.1:$API_METRICS_PORT/metrics
   Press Ctrl-C to stop.
 
 MSG

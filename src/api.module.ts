@@ -16,7 +16,7 @@ import { DlqModule } from './jobs/dlq/dlq.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
-import { MetricsModule } from './metrics/metrics.controller';
+import { ApiMetricsModule } from './metrics/api-metrics-server';
 import { PoliciesModule } from './policies/policies.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -33,7 +33,7 @@ export class ApiModule implements NestModule {
         AuditModule,
         EdgeLimitsModule,
         HealthModule,
-        MetricsModule,
+        ApiMetricsModule,
         PoliciesModule,
         ConnectorsModule,
         SecretsModule,

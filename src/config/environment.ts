@@ -10,12 +10,15 @@ import {
   IsString,
   IsUrl,
   Matches,
+  ValidationOptions,
   Max,
   Min,
   ValidateIf,
   getMetadataStorage,
+  registerDecorator,
   validateSync,
 } from 'class-validator';
+import { accessSync, constants } from 'node:fs';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
@@ -25,6 +28,28 @@ const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
 
 const URL_OPTS = { require_tld: false, require_protocol: true };
+
+/** A path the process can read now (mounted certificates): a typo fails the boot, not the first call. */
+function IsReadableFile(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isReadableFile',
+      target: target.constructor,
+      propertyName,
+      options: { message: 'must be a readable file', ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string' || !value.startsWith('/')) return false;
+          try {
+            accessSync(value, constants.R_OK);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}
 
 /**
  * Every environment variable either process reads. Validated once at boot; a bad value stops the
@@ -55,6 +80,10 @@ export class Environment {
 
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   WORKER_HEALTH_PORT = 4002;
+
+  /** api: Prometheus `/metrics` on a port of its own, never one of the public planes; 0 = none. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  API_METRICS_PORT = 9464;
 
   @IsIn(['jwt', 'disabled'])
   AUTH_MODE: 'jwt' | 'disabled' = 'jwt';
@@ -97,6 +126,30 @@ export class Environment {
 
   @IsString() @IsNotEmpty()
   TEMPORAL_NAMESPACE = 'default';
+
+  /** TLS to the Temporal frontend. Unset: on when any TEMPORAL_TLS_* file or TEMPORAL_API_KEY is set. */
+  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'must be true or false' })
+  TEMPORAL_TLS?: boolean;
+
+  /** PEM CA bundle that signed the frontend's certificate; unset = the system's trusted CAs (Temporal Cloud). */
+  @IsOptional() @IsReadableFile({ message: 'must be the absolute path of a readable PEM file' })
+  TEMPORAL_TLS_CA_PATH?: string;
+
+  /** mTLS client certificate (PEM); needs TEMPORAL_TLS_KEY_PATH. */
+  @IsOptional() @IsReadableFile({ message: 'must be the absolute path of a readable PEM file' })
+  TEMPORAL_TLS_CERT_PATH?: string;
+
+  /** mTLS client private key (PEM); needs TEMPORAL_TLS_CERT_PATH. */
+  @IsOptional() @IsReadableFile({ message: 'must be the absolute path of a readable PEM file' })
+  TEMPORAL_TLS_KEY_PATH?: string;
+
+  /** Name checked against the frontend's certificate and sent as SNI, when it differs from TEMPORAL_ADDRESS's host. */
+  @IsOptional() @Matches(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, { message: 'must be a DNS name' })
+  TEMPORAL_TLS_SERVER_NAME?: string;
+
+  /** API key (Temporal Cloud), sent as `Authorization: Bearer`; implies TLS. */
+  @IsOptional() @IsString() @Matches(/^\S+$/, { message: 'must be a non-empty key without whitespace' })
+  TEMPORAL_API_KEY?: string;
 
   /** Task queue for connectors that do not name one. */
   @IsString() @Matches(/^[\w.-]+$/, { message: 'must be a task queue name ([A-Za-z0-9_.-])' })
@@ -197,8 +250,22 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   if (parsed.NODE_ENV === 'production' && parsed.AUTH_MODE === 'disabled') {
     problems.push('AUTH_MODE: must not be "disabled" when NODE_ENV=production');
   }
+  problems.push(...temporalTlsProblems(parsed));
   if (problems.length > 0) throw new EnvironmentError(problems);
   return parsed;
+}
+
+/** Combinations the per-variable checks cannot see: a client certificate needs its key, TLS settings need TLS. */
+function temporalTlsProblems(env: Environment): string[] {
+  const problems: string[] = [];
+  if (env.TEMPORAL_TLS_CERT_PATH && !env.TEMPORAL_TLS_KEY_PATH) problems.push('TEMPORAL_TLS_KEY_PATH: is required when TEMPORAL_TLS_CERT_PATH is set');
+  if (env.TEMPORAL_TLS_KEY_PATH && !env.TEMPORAL_TLS_CERT_PATH) problems.push('TEMPORAL_TLS_CERT_PATH: is required when TEMPORAL_TLS_KEY_PATH is set');
+  if (env.TEMPORAL_TLS === false) {
+    const needsTls = ['TEMPORAL_TLS_CA_PATH', 'TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY'] as const;
+    const set = needsTls.filter((key) => env[key] !== undefined);
+    if (set.length > 0) problems.push(`TEMPORAL_TLS: must not be false while ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set`);
+  }
+  return problems;
 }
 
 /** For entrypoints: validated environment, or one line per problem on stderr and exit code 78 (EX_CONFIG). */

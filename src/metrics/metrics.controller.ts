@@ -1,9 +1,8 @@
 import { Controller, Get, Header, Module } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { collectDefaultMetrics, register } from 'prom-client';
+import { register } from 'prom-client';
 import { Public } from '../auth/principal';
-
-collectDefaultMetrics();
+import './default-metrics';
 
 @ApiTags('ops')
 @Public()
@@ -17,5 +16,6 @@ export class MetricsController {
   }
 }
 
+/** The worker's `/metrics`, on its health port (never public). The api serves metrics on a port of its own (ApiMetricsServer). */
 @Module({ controllers: [MetricsController] })
 export class MetricsModule {}

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
+import { temporalConnectionSettings } from './temporal-connection-options';
 
 const CONNECT_TIMEOUT_MS = 3_000;
 /** Bound on one Temporal call from a request path, so an outage becomes a prompt 503. */
@@ -19,7 +20,7 @@ export class TemporalService implements OnApplicationShutdown {
   constructor(private readonly environment: Environment) {}
 
   private connect() {
-    this.connecting ??= Connection.connect({ address: this.environment.TEMPORAL_ADDRESS, connectTimeout: CONNECT_TIMEOUT_MS })
+    this.connecting ??= Connection.connect({ ...temporalConnectionSettings(this.environment), connectTimeout: CONNECT_TIMEOUT_MS })
       .then((connection) => ({ connection, client: new Client({ connection, namespace: this.environment.TEMPORAL_NAMESPACE }) }))
       .catch((error: unknown) => {
         this.connecting = undefined;

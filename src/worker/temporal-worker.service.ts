@@ -12,6 +12,7 @@ import { WorkerMetrics } from '../metrics/worker-metrics';
 import { ResilienceStore } from '../resilience/resilience-store';
 import { RetentionService } from '../retention/retention.service';
 import { SecretResolver } from '../secrets/secret-resolver';
+import { describeTemporalSecurity, temporalConnectionSettings } from '../temporal/temporal-connection-options';
 
 /** Built by `npm run build` (scripts/build-workflow-bundle.ts); workers never bundle at start-up. */
 export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle.js');
@@ -44,7 +45,8 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
 
   async onApplicationBootstrap() {
     if (!existsSync(WORKFLOW_BUNDLE_PATH)) throw new Error(`No workflow bundle at ${WORKFLOW_BUNDLE_PATH}: run \`npm run build\``);
-    this.connection = await NativeConnection.connect({ address: this.environment.TEMPORAL_ADDRESS });
+    const temporal = temporalConnectionSettings(this.environment);
+    this.connection = await NativeConnection.connect(temporal);
     this.outbound = createOutboundHttp({ deploymentAllowsPrivateNetwork: this.environment.ORCH_ALLOW_PRIVATE_NETWORK });
     const activities = createActivities({
       ledger: this.ledger,
@@ -77,7 +79,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
       process.exitCode = 1;
       process.kill(process.pid, 'SIGTERM');
     });
-    this.logger.log({ taskQueues: this.taskQueues }, 'worker polling');
+    this.logger.log({ taskQueues: this.taskQueues, temporal: describeTemporalSecurity(temporal) }, 'worker polling');
   }
 
   get isRunning(): boolean {

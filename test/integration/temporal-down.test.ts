@@ -23,12 +23,16 @@ afterAll(async () => {
   await downstream.stop();
 });
 
-test('with Temporal down the api starts, is not ready, and answers 503 without writing a job', async () => {
+test('with Temporal down the api starts and stays ready (it can serve), /health reports Temporal down, and executions answer 503 without writing a job', async () => {
+  // Readiness is "can serve": Postgres up and not draining. Temporal is in the summary only.
   const ready = await http('GET', `${base}/health/ready`);
-  expect(ready.status).toBe(503);
-  expect(ready.body.checks.temporal.status).toBe('down');
-  expect(ready.body.checks.postgres.status).toBe('up');
-  expect(ready.body.checks.redis.status).toBe('up');
+  expect(ready.status).toBe(200);
+  expect(Object.keys(ready.body.details).sort()).toStrictEqual(['accepting', 'postgres']);
+  const summary = await http('GET', `${base}/health`);
+  expect(summary.status).toBe(503);
+  expect(summary.body.checks.temporal.status).toBe('down');
+  expect(summary.body.checks.postgres.status).toBe('up');
+  expect(summary.body.checks.redis.status).toBe('up');
 
   const connector = await http('POST', `${base}/connectors`, {
     json: { name: 'billing', type: 'http', baseUrl: downstream.url, operations: { ping: { method: 'GET', path: '/ping' } } },

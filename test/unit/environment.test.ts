@@ -39,6 +39,19 @@ describe('environment validation', () => {
     expect(problems({ ...minimal, ORCH_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') })).toStrictEqual([]);
   });
 
+  test('Temporal TLS: files must be readable, a client certificate needs its key, TLS settings need TLS', () => {
+    const pem = __filename; // any readable file: the check is about the path, the SDK parses the PEM
+    expect(problems({ ...minimal, TEMPORAL_TLS_CA_PATH: '/nonexistent/ca.pem' })).toStrictEqual([
+      'TEMPORAL_TLS_CA_PATH: must be the absolute path of a readable PEM file',
+    ]);
+    expect(problems({ ...minimal, TEMPORAL_TLS_CERT_PATH: pem })).toStrictEqual(['TEMPORAL_TLS_KEY_PATH: is required when TEMPORAL_TLS_CERT_PATH is set']);
+    expect(problems({ ...minimal, TEMPORAL_TLS_KEY_PATH: pem })).toStrictEqual(['TEMPORAL_TLS_CERT_PATH: is required when TEMPORAL_TLS_KEY_PATH is set']);
+    expect(problems({ ...minimal, TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'k' })).toStrictEqual(['TEMPORAL_TLS: must not be false while TEMPORAL_API_KEY is set']);
+    expect(problems({ ...minimal, TEMPORAL_TLS: 'maybe' })).toStrictEqual(['TEMPORAL_TLS: must be true or false']);
+    expect(problems({ ...minimal, TEMPORAL_TLS_SERVER_NAME: 'not a name' })).toStrictEqual(['TEMPORAL_TLS_SERVER_NAME: must be a DNS name']);
+    expect(problems({ ...minimal, TEMPORAL_TLS_CA_PATH: pem, TEMPORAL_TLS_CERT_PATH: pem, TEMPORAL_TLS_KEY_PATH: pem, TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' })).toStrictEqual([]);
+  });
+
   test('.env.example lists every variable the schema declares', () => {
     const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
     const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));

@@ -128,6 +128,10 @@ worker and migration templates. */}}
 {{- if and (eq $v.config.authMode "jwt") (not $v.config.jwt.issuer) -}}
 {{- fail "config.jwt.issuer is required when config.authMode=jwt" -}}
 {{- end -}}
+{{- $tls := $v.config.temporal.tls -}}
+{{- if and $tls.existingSecret (ne (empty $tls.certKey) (empty $tls.keyKey)) -}}
+{{- fail "config.temporal.tls: certKey and keyKey must be set together (mTLS) or both be empty" -}}
+{{- end -}}
 {{- if not $v.secret.existingSecret -}}
 {{- if not $v.secret.values.DATABASE_URL -}}
 {{- fail "secret.values.DATABASE_URL is required (or set secret.existingSecret)" -}}
@@ -222,6 +226,22 @@ ORCH_JWT_JWKS_COOLDOWN_SECONDS: {{ $c.jwt.jwksCooldownSeconds | int64 | toString
 ORCH_JWT_JWKS_CACHE_SECONDS: {{ $c.jwt.jwksCacheSeconds | int64 | toString | quote }}
 TEMPORAL_ADDRESS: {{ $c.temporal.address | quote }}
 TEMPORAL_NAMESPACE: {{ $c.temporal.namespace | quote }}
+{{- $tls := $c.temporal.tls }}
+{{- if or $tls.enabled $tls.existingSecret }}
+TEMPORAL_TLS: "true"
+{{- end }}
+{{- if $tls.serverName }}
+TEMPORAL_TLS_SERVER_NAME: {{ $tls.serverName | quote }}
+{{- end }}
+{{- if $tls.existingSecret }}
+{{- if $tls.caKey }}
+TEMPORAL_TLS_CA_PATH: {{ printf "%s/%s" $tls.mountPath $tls.caKey | quote }}
+{{- end }}
+{{- if $tls.certKey }}
+TEMPORAL_TLS_CERT_PATH: {{ printf "%s/%s" $tls.mountPath $tls.certKey | quote }}
+TEMPORAL_TLS_KEY_PATH: {{ printf "%s/%s" $tls.mountPath $tls.keyKey | quote }}
+{{- end }}
+{{- end }}
 ORCH_TASK_QUEUE: {{ $c.defaultTaskQueue | quote }}
 {{- if $c.otelExporterOtlpEndpoint }}
 OTEL_EXPORTER_OTLP_ENDPOINT: {{ $c.otelExporterOtlpEndpoint | quote }}
@@ -288,6 +308,26 @@ config.secretFilesDir. Only when secretFiles.existingSecret is set. */}}
 {{- define "orchestrator.secretFilesVolumeMount" -}}
 - name: secret-files
   mountPath: {{ .Values.config.secretFilesDir }}
+  readOnly: true
+{{- end -}}
+
+{{/* The Temporal client certificate Secret (config.temporal.tls.existingSecret), mounted
+read-only; only the keys the configuration names, so a missing key fails the pod visibly. */}}
+{{- define "orchestrator.temporalTlsVolume" -}}
+{{- $tls := .Values.config.temporal.tls -}}
+- name: temporal-tls
+  secret:
+    secretName: {{ $tls.existingSecret }}
+    items:
+      {{- range $key := compact (list $tls.caKey $tls.certKey $tls.keyKey) }}
+      - key: {{ $key }}
+        path: {{ $key }}
+      {{- end }}
+{{- end -}}
+
+{{- define "orchestrator.temporalTlsVolumeMount" -}}
+- name: temporal-tls
+  mountPath: {{ .Values.config.temporal.tls.mountPath }}
   readOnly: true
 {{- end -}}
 
