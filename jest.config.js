@@ -26,6 +26,16 @@ const common = {
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.data/'],
 };
 
+const COVERAGE_THRESHOLDS = {
+  'domain/policy.ts': { statements: 92, branches: 100, functions: 75, lines: 92 },
+  'domain/connector-spec.ts': { statements: 100, branches: 100, functions: 100, lines: 100 },
+  'activities/http-request.ts': { statements: 98, branches: 95, functions: 100, lines: 98 },
+  'activities/secrets.ts': { statements: 97, branches: 80, functions: 100, lines: 97 },
+  'activities/ssrf.ts': { statements: 97, branches: 86, functions: 93, lines: 97 },
+  'src/auth/token-verifier.ts': { statements: 96, branches: 88, functions: 100, lines: 96 },
+  'src/secrets/secret-cipher.ts': { statements: 100, branches: 95, functions: 100, lines: 100 },
+};
+
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
@@ -39,26 +49,10 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],
-  // Coverage of the pure modules the unit project owns; the thresholds are what they reach today,
-  // so coverage can only go up.
+  // Coverage of the pure modules the unit project owns, each held at what it reaches today so it
+  // can only go up; the files measured are the files with a threshold.
   coverageProvider: 'v8',
-  collectCoverageFrom: [
-    'domain/policy.ts',
-    'domain/connector-spec.ts',
-    'activities/http-request.ts',
-    'activities/ssrf.ts',
-    'activities/secrets.ts',
-    'src/secrets/secret-cipher.ts',
-    'src/auth/token-verifier.ts',
-  ],
+  collectCoverageFrom: Object.keys(COVERAGE_THRESHOLDS),
   coverageReporters: ['text-summary', 'text'],
-  coverageThreshold: {
-    './domain/policy.ts': { statements: 92, branches: 100, functions: 75, lines: 92 },
-    './domain/connector-spec.ts': { statements: 100, branches: 100, functions: 100, lines: 100 },
-    './activities/http-request.ts': { statements: 98, branches: 95, functions: 100, lines: 98 },
-    './activities/secrets.ts': { statements: 97, branches: 80, functions: 100, lines: 97 },
-    './activities/ssrf.ts': { statements: 97, branches: 86, functions: 93, lines: 97 },
-    './src/auth/token-verifier.ts': { statements: 96, branches: 88, functions: 100, lines: 96 },
-    './src/secrets/secret-cipher.ts': { statements: 100, branches: 95, functions: 100, lines: 100 },
-  },
+  coverageThreshold: Object.fromEntries(Object.entries(COVERAGE_THRESHOLDS).map(([file, threshold]) => [`./${file}`, threshold])),
 };

@@ -21,6 +21,8 @@ import type { JobTiming } from './stats';
 import { paced } from './pacer';
 import { closedSince, workflowTimings } from './temporal';
 import { WORK_INPUT, WORK_PATH } from './work';
+import { TERMINAL_STATUSES } from '../domain/job';
+import { sqlList } from '../src/database/sql-list';
 
 /** A bounded load: a burst at a fixed concurrency, or evenly paced arrivals at a fixed rate. */
 export type Load =
@@ -139,7 +141,7 @@ export class BaselineSide implements Side {
   }
 }
 
-const TERMINAL = `('succeeded', 'failed', 'cancelled', 'timed_out')`;
+const TERMINAL = sqlList(TERMINAL_STATUSES);
 
 export class PlatformSide implements Side {
   readonly description: string;

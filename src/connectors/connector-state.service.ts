@@ -9,6 +9,8 @@ import { ResilienceStore } from '../resilience/resilience-store';
 import { ConnectorEntity } from './connector.entity';
 import { ConnectorStateView } from './connector-state.dto';
 import { ConnectorsService } from './connectors.service';
+import { NON_TERMINAL_STATUSES } from '../../domain/job';
+import { sqlList } from '../database/sql-list';
 
 const RECENT_ERRORS = 5;
 
@@ -79,10 +81,10 @@ export class ConnectorStateService {
   private async backlog(connector: ConnectorEntity): Promise<Record<string, number>> {
     const rows: { status: string; n: number }[] = await this.dataSource.query(
       `SELECT status, count(*)::int AS n FROM jobs
-        WHERE tenant_id = $1 AND connector_id = $2 AND status IN ('queued', 'running', 'waiting') GROUP BY status`,
+        WHERE tenant_id = $1 AND connector_id = $2 AND status IN ${sqlList(NON_TERMINAL_STATUSES)} GROUP BY status`,
       [connector.tenantId, connector.id],
     );
-    return Object.fromEntries(['queued', 'running', 'waiting'].map((status) => [status, rows.find((row) => row.status === status)?.n ?? 0]));
+    return Object.fromEntries(NON_TERMINAL_STATUSES.map((status) => [status, rows.find((row) => row.status === status)?.n ?? 0]));
   }
 
   private async redis<T>(call: () => Promise<T>): Promise<T> {

@@ -6,12 +6,13 @@ import type { HttpResult } from '../../activities/http-request';
 import type { ConnectorSnapshot, JobLedger } from '../../activities/ports';
 import type { AttemptRequest, FinishJobRequest, LostAttempt } from '../../domain/execution';
 import type { EventType } from '../../domain/events';
-import type { JobError, JobSpec, JobStatus, WaitReason } from '../../domain/job';
+import { type JobError, type JobSpec, type JobStatus, TERMINAL_STATUSES, type WaitReason } from '../../domain/job';
 import { ConnectorSnapshots } from '../connectors/connector-snapshots.module';
 import { EventsService } from '../events/events.service';
 import { workflowIdForJob } from './workflow-id';
+import { sqlList } from '../database/sql-list';
 
-const NOT_TERMINAL = `status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')`;
+const NOT_TERMINAL = `status NOT IN ${sqlList(TERMINAL_STATUSES)}`;
 
 /**
  * The worker's side of the job projection. Every change is one transaction with its events, and

@@ -1,10 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
-import type { JobError, JobStatus, WaitReason } from '../../domain/job';
+import { JOB_STATUSES, type JobError, type JobStatus, type WaitReason } from '../../domain/job';
 import { JobEntity } from './job.entity';
 import { QueryNumber } from '../common/request-params';
-
-const STATUSES: JobStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'];
 
 export class ExecuteRequestDto {
   @ApiProperty({ example: 'billing-api', description: 'Connector id or name.' })
@@ -44,7 +42,7 @@ class JobLinks {
 
 export class JobView {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ enum: STATUSES }) status: JobStatus;
+  @ApiProperty({ enum: JOB_STATUSES }) status: JobStatus;
   @ApiProperty({ enum: ['circuit_open', 'rate_limited', 'concurrency_limited'], nullable: true, type: String }) waitReason: WaitReason | null;
   @ApiProperty({ format: 'uuid' }) connectorId: string;
   @ApiProperty({ example: 'createCharge' }) operation: string;
@@ -88,8 +86,8 @@ export class JobView {
 }
 
 export class ListJobsQuery {
-  @ApiPropertyOptional({ enum: STATUSES })
-  @IsOptional() @IsIn(STATUSES)
+  @ApiPropertyOptional({ enum: JOB_STATUSES })
+  @IsOptional() @IsIn(JOB_STATUSES)
   status?: JobStatus;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Connector id.' })

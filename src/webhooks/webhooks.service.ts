@@ -4,7 +4,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DataSource } from 'typeorm';
 import type { StripeConnectorSpec } from '../../domain/connector-spec';
-import { SecretUnavailableError } from '../../domain/job';
+import { isTerminal, SecretUnavailableError } from '../../domain/job';
 import { AppError } from '../common/app-error';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { routeFor } from '../connectors/operation-spec';
@@ -21,7 +21,6 @@ const DEFAULT_PAGE_SIZE = 50;
 const CLAIM_SECONDS = 30;
 /** Request headers never archived: they could carry credentials of whoever relays the webhooks. */
 const UNARCHIVED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key']);
-const NOT_TERMINAL = ['queued', 'running', 'waiting'];
 
 /** The Temporal workflow id of the execution an event starts: provider retries map onto it. */
 export function webhookWorkflowId(connectorId: string, eventId: string): string {
@@ -162,7 +161,7 @@ export class WebhooksService {
       `SELECT id, status FROM jobs WHERE tenant_id = $1 AND workflow_id = $2 ORDER BY created_at DESC LIMIT 1`,
       [entry.tenantId, workflowId],
     );
-    if (previous && NOT_TERMINAL.includes(previous.status)) {
+    if (previous && !isTerminal(previous.status)) {
       if (retry) {
         await finish({});
         throw new AppError('WEBHOOK_JOB_RUNNING', `The job ${previous.id} of this event is still running.`);

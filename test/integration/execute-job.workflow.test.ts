@@ -29,8 +29,8 @@ const activities: Pick<JobActivities, 'runAttempt' | 'finishJob'> = {
   async runAttempt(request) {
     const script = scripts.get(request.job.jobId)!;
     script.attempts.push(request);
-    const step = script.steps.shift() ?? script.steps.at(-1) ?? { kind: 'succeeded', httpStatus: 200 };
-    if (script.steps.length === 0) script.steps.push(step); // the last step repeats
+    // Steps are taken in order; the last one repeats.
+    const step = script.steps.length > 1 ? script.steps.shift()! : script.steps[0];
     if (step === 'throw') throw new Error('the code around the call crashed');
     if (step === 'hang') {
       // Never heartbeats: the workflow must declare the attempt lost after the heartbeat timeout.

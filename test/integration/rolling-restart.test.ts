@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { diagnostic } from '../support/diagnostic';
 import { Downstream, json } from '../support/downstream';
+import { readEnvFile } from '../support/env-file';
 import { http } from '../support/platform';
 import { ROOT } from '../support/paths';
 import { sql } from '../support/services';
+import { isTerminal, type JobStatus } from '../../domain/job';
 
 /**
  * Rolling restart of the prod-like topology (scripts/prodlike.sh: real Temporal server on Postgres,
@@ -42,15 +44,6 @@ function script(args: string[], timeoutMs: number): Promise<{ stdout: string; st
       },
     );
   });
-}
-
-function readEnv(file: string): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((line) => /^[A-Z0-9_]+=/.test(line))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
 }
 
 interface Sent {
@@ -87,7 +80,7 @@ afterAll(async () => {
 test('rolling restart of apis and workers under load: no failed request, no lost job', async () => {
   started = true; // from here on `after` stops whatever runs in dir
   const boot = await script(['start', dir, ...Object.entries(APP_ENV).map(([name, value]) => `${name}=${value}`)], 120_000);
-  const env = readEnv(join(dir, 'prodlike.env'));
+  const env = readEnvFile(join(dir, 'prodlike.env'));
   diagnostic(`temporal server ready (install check ${installMs} ms); topology up in ${boot.ms} ms`);
   expect(env.TEMPORAL_MODE).toBe('server'); // the real Temporal server, not the dev server
 
@@ -137,9 +130,9 @@ test('rolling restart of apis and workers under load: no failed request, no lost
 
   const restarts: string[] = [];
   const restart = async (name: string) => {
-    const previous = readEnv(join(dir, 'prodlike.env'));
+    const previous = readEnvFile(join(dir, 'prodlike.env'));
     const { stderr, ms } = await script(['restart', dir, name], 90_000);
-    const now = readEnv(join(dir, 'prodlike.env'));
+    const now = readEnvFile(join(dir, 'prodlike.env'));
     const key = `${name.toUpperCase().replace('-', '_')}_PID`;
     expect(now[key]).not.toBe(previous[key]);
     const stoppedAfter = Number(/stopped (\d+)s after SIGTERM/.exec(stderr)?.[1]);
@@ -179,7 +172,7 @@ test('rolling restart of apis and workers under load: no failed request, no lost
   let rows: { id: string; status: string }[] = [];
   for (;;) {
     rows = await sql<{ id: string; status: string }>(env.DATABASE_URL, 'SELECT id, status FROM jobs WHERE id = ANY($1::uuid[])', [ids]);
-    const open = rows.filter((row) => !['succeeded', 'failed', 'cancelled', 'timed_out'].includes(row.status));
+    const open = rows.filter((row) => !isTerminal(row.status as JobStatus));
     if ((rows.length === ids.length && open.length === 0) || Date.now() > deadline) break;
     await delay(500);
   }

@@ -1,20 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readEnvFile } from './env-file';
 import { DIST, ROOT } from './paths';
 
 /** Where `npm run services:up` keeps long-lived services for running one integration file by hand. */
 export const DEV_SERVICES = join(ROOT, '.data', 'test-services');
 /** Services this run started itself (stopped by global-teardown). */
 export const OWN_SERVICES_VAR = 'ORCH_TEST_OWN_SERVICES';
-
-function loadEnvFile(file: string): void {
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const at = line.indexOf('=');
-    if (at > 0) process.env[line.slice(0, at)] = line.slice(at + 1);
-  }
-}
 
 /**
  * The integration project's shared services: those named in the environment (`npm test` starts them
@@ -26,11 +20,11 @@ export default async function globalSetup(): Promise<void> {
   }
   if (process.env.DATABASE_URL && process.env.REDIS_URL && process.env.TEMPORAL_ADDRESS) return;
   if (existsSync(join(DEV_SERVICES, 'services.env'))) {
-    loadEnvFile(join(DEV_SERVICES, 'services.env'));
+    Object.assign(process.env, readEnvFile(join(DEV_SERVICES, 'services.env')));
     return;
   }
   const data = mkdtempSync(join(tmpdir(), 'orchestrator-jest-'));
   execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), 'start', data], { stdio: ['ignore', 'inherit', 'inherit'] });
-  loadEnvFile(join(data, 'services.env'));
+  Object.assign(process.env, readEnvFile(join(data, 'services.env')));
   process.env[OWN_SERVICES_VAR] = data;
 }

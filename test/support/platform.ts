@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort, PlatformProcess } from './processes';
 import { createDatabase, serviceEnv, uniqueName } from './services';
+import { isTerminal } from '../../domain/job';
 
 export interface HttpReply<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   status: number;
@@ -132,7 +133,7 @@ export class TestPlatform {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const reply = await http('GET', `${this.exec}/jobs/${id}`, { headers: await this.authHeaders('exec') });
-      if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(reply.body?.status)) return reply.body;
+      if (isTerminal(reply.body?.status)) return reply.body;
       if (Date.now() > deadline) throw new Error(`job ${id} still ${reply.body?.status} after ${timeoutMs} ms`);
       await delay(100);
     }
