@@ -15,6 +15,21 @@ export interface ExecuteJobInput {
   job: JobSpec;
   policy: PolicyDocument;
   connector?: ConnectorDefinition;
+  /** Continue as new after this many history events (lower than the workflow's own limit only). */
+  historyEventsLimit?: number;
+  /** Set when a run continues an earlier one: where the job stands. */
+  resume?: ResumeState;
+}
+
+/** What a continued-as-new run carries over, so SPEC §3 holds across runs. */
+export interface ResumeState {
+  /** Epoch ms: the job's total-timeout deadline, fixed when its first run started. */
+  deadline: number;
+  attempt: number;
+  waitStreak: number;
+  lostAttempt?: LostAttempt;
+  /** The JobStatus search attribute as last upserted (search attributes carry over). */
+  shownStatus: JobStatus;
 }
 
 /** An attempt that died without reporting (worker crash, activity timeout); recorded by whoever runs next. */
@@ -83,4 +98,9 @@ export interface JobActivities {
 /** The activity the retention workflow schedules (activities/retention.ts): rows deleted per target. */
 export interface RetentionActivities {
   sweepRetention(): Promise<Record<string, number>>;
+}
+
+/** The activity the reconcile workflow schedules (src/jobs/job-reconciler.service.ts): jobs recorded. */
+export interface ReconcileActivities {
+  reconcileJobs(): Promise<number>;
 }

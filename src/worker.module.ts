@@ -6,6 +6,7 @@ import { GoverningPolicyModule } from './configs/governing-policy';
 import { EventsService } from './events/events.service';
 import { HealthModule } from './health/health.module';
 import { JobLedgerService } from './jobs/job-ledger.service';
+import { JobReconciler } from './jobs/job-reconciler.service';
 import { MetricsModule } from './metrics/metrics.controller';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { ResilienceModule } from './resilience/resilience.module';
@@ -30,7 +31,7 @@ export class WorkerModule {
         ConnectorSnapshotsModule,
         GoverningPolicyModule,
       ],
-      providers: [EventsService, JobLedgerService, LiveLimits, TemporalWorkerService, WorkerMetrics, RetentionService, SecretResolver],
+      providers: [EventsService, JobLedgerService, JobReconciler, LiveLimits, TemporalWorkerService, WorkerMetrics, RetentionService, SecretResolver],
     };
   }
 }

@@ -2,15 +2,17 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   CancellationScope,
+  continueAsNew,
   isCancellation,
   patched,
   proxyActivities,
   sleep,
   TimeoutFailure,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobActivities, JobOutcome, LostAttempt } from '../domain/execution';
-import type { JobError } from '../domain/job';
+import type { JobError, JobStatus } from '../domain/job';
 import { isRetryable, retryDelayMs } from '../domain/policy';
 
 /**
@@ -20,6 +22,11 @@ import { isRetryable, retryDelayMs } from '../domain/policy';
 const ATTEMPT_BOOKKEEPING_MS = 60_000;
 /** A worker that dies mid-call is noticed within this time, and the attempt is retried elsewhere. */
 const ATTEMPT_HEARTBEAT_MS = 5_000;
+
+/** Continue as new after this many history events even if Temporal does not suggest it yet (inputs may lower it). */
+const HISTORY_EVENTS_LIMIT = 2_000;
+/** The job's status as a search attribute (domain/search-attributes.json), so operators filter by it in Web UI. */
+const JOB_STATUS = { name: 'JobStatus', type: 'KEYWORD' } as const;
 
 const bookkeeping = proxyActivities<JobActivities>({
   startToCloseTimeout: '30s',
@@ -34,11 +41,28 @@ const bookkeeping = proxyActivities<JobActivities>({
  * attempt. The workflow owns every retry decision; Temporal retries the activity only for
  * platform faults before its call (see activities/index.ts).
  */
-export async function executeJob({ job, policy, connector }: ExecuteJobInput): Promise<JobOutcome> {
-  const deadline = workflowInfo().startTime.getTime() + policy.timeouts.totalMs;
-  let attempt = 0;
-  let waitStreak = 0;
-  let lostAttempt: LostAttempt | undefined;
+export async function executeJob(input: ExecuteJobInput): Promise<JobOutcome> {
+  const { job, policy, connector, resume } = input;
+  const deadline = resume?.deadline ?? workflowInfo().startTime.getTime() + policy.timeouts.totalMs;
+  let attempt = resume?.attempt ?? 0;
+  let waitStreak = resume?.waitStreak ?? 0;
+  let lostAttempt: LostAttempt | undefined = resume?.lostAttempt;
+  let shownStatus: JobStatus = resume?.shownStatus ?? 'queued';
+  const historyLimit = Math.min(input.historyEventsLimit ?? HISTORY_EVENTS_LIMIT, HISTORY_EVENTS_LIMIT);
+
+  /** Upserts JobStatus when it changes (one history event per change, not per wait). */
+  function show(status: JobStatus) {
+    if (status === shownStatus || !patched('job-status-search-attribute')) return;
+    upsertSearchAttributes([{ key: JOB_STATUS, value: status }]);
+    shownStatus = status;
+  }
+
+  /** History stays bounded however long the job waits: a new run carries on with the same state. */
+  async function continueIfLong(): Promise<void> {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < historyLimit) return;
+    await continueAsNew<typeof executeJob>({ ...input, resume: { deadline, attempt, waitStreak, lostAttempt, shownStatus } });
+  }
 
   try {
     for (;;) {
@@ -47,16 +71,25 @@ export async function executeJob({ job, policy, connector }: ExecuteJobInput): P
 
       const timeoutMs = Math.min(policy.timeouts.attemptMs, remainingMs);
       const outcome = await runAttempt({ job, attempt: attempt + 1, timeoutMs, connector, waitStreak, lostAttempt }, deadline);
-      if (outcome.kind === 'finished') return { status: outcome.status, attempts: outcome.attempts };
+      if (outcome.kind === 'finished') {
+        show(outcome.status);
+        return { status: outcome.status, attempts: outcome.attempts };
+      }
       if (outcome.kind === 'waiting') {
+        show('waiting');
         waitStreak += 1;
         await sleep(Math.max(1, Math.min(outcome.retryAfterMs, remainingMs)));
+        await continueIfLong();
         continue;
       }
       waitStreak = 0;
       attempt += 1;
       lostAttempt = undefined;
-      if (outcome.kind === 'succeeded') return { status: 'succeeded', attempts: attempt };
+      if (outcome.kind === 'succeeded') {
+        show('succeeded');
+        return { status: 'succeeded', attempts: attempt };
+      }
+      show('running');
       if (outcome.lost) lostAttempt = { attempt, error: outcome.error };
 
       // The deadline, not the attempt timeout, cut this attempt short: the job timed out (SPEC §3.7).
@@ -70,6 +103,7 @@ export async function executeJob({ job, policy, connector }: ExecuteJobInput): P
       const delayMs = retryDelayMs(policy.retry, attempt, Math.random(), outcome.retryAfterMs);
       if (Date.now() + delayMs >= deadline) return await finish('timed_out', attempt, totalTimeoutError(policy.timeouts.totalMs));
       await sleep(delayMs);
+      await continueIfLong();
     }
   } catch (error) {
     if (!isCancellation(error)) throw error;
@@ -82,6 +116,7 @@ export async function executeJob({ job, policy, connector }: ExecuteJobInput): P
 
   async function finish(status: FinishJobRequest['status'], attempts: number, error: JobError): Promise<JobOutcome> {
     await bookkeeping.finishJob({ jobId: job.jobId, tenantId: job.tenantId, status, attempts, error, lostAttempt });
+    show(status);
     return { status, attempts, error };
   }
 }

@@ -162,6 +162,14 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(3600)
   WORKER_SHUTDOWN_GRACE_SECONDS = 30;
 
+  /** A job's workflow continues as new after this many history events (Temporal's own suggestion may come first). */
+  @Transform(toInt) @IsInt() @Min(50) @Max(2000)
+  ORCH_HISTORY_EVENTS_LIMIT = 2000;
+
+  /** worker: how often (seconds) the reconciler looks for job workflows that closed without recording their end. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(86_400)
+  ORCH_RECONCILE_INTERVAL_SECONDS = 60;
+
   /**
    * worker: a concurrency lease or half-open probe slot outlives its holder's last renewal (every
    * second) by this much, so the slots of a dead worker free themselves within it.

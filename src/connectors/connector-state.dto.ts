@@ -29,6 +29,12 @@ class RecentErrorView {
   @ApiProperty() at: string;
 }
 
+class TaskQueueStateView {
+  @ApiProperty({ example: 'orchestrator' }) name: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'Workers polling it now (seen by Temporal in the last minutes); 0: its jobs stay queued. Null when Temporal could not be asked.' })
+  workersPolling: number | null;
+}
+
 export class ConnectorStateView {
   @ApiProperty({ format: 'uuid' }) connectorId: string;
   @ApiProperty() name: string;
@@ -40,6 +46,7 @@ export class ConnectorStateView {
   @ApiProperty({ type: [RecentErrorView] }) recentErrors: RecentErrorView[];
   @ApiProperty({ description: 'Jobs not finished yet, by status.', example: { queued: 0, running: 2, waiting: 5 } })
   backlog: Record<string, number>;
+  @ApiProperty({ type: TaskQueueStateView }) taskQueue: TaskQueueStateView;
   @ApiPropertyOptional({ description: 'Set when Redis could not be read.' }) unavailable?: string;
 }
 

@@ -6,6 +6,9 @@ import { AppError } from '../common/app-error';
 import { EventsService } from '../events/events.service';
 import { breakerTransitions } from '../metrics/breaker-transitions';
 import { ResilienceStore } from '../resilience/resilience-store';
+import { Environment } from '../config/environment';
+import { TemporalService } from '../temporal/temporal.service';
+import { temporal as proto } from '@temporalio/proto';
 import { ConnectorPolicySource } from './connector-policy-source';
 import { ConnectorEntity } from './connector.entity';
 import { ConnectorStateView } from './connector-state.dto';
@@ -24,6 +27,8 @@ export class ConnectorStateService {
     private readonly governing: ConnectorPolicySource,
     private readonly resilience: ResilienceStore,
     private readonly events: EventsService,
+    private readonly temporal: TemporalService,
+    private readonly environment: Environment,
   ) {}
 
   async all(tenantId: string): Promise<ConnectorStateView[]> {
@@ -53,10 +58,11 @@ export class ConnectorStateService {
   private async state(connector: ConnectorEntity): Promise<ConnectorStateView> {
     // The limits in force: the governing policy's, which every running job of the connector applies.
     const { pinned } = await this.governing.of(connector.tenantId, connector);
-    const [snapshot, recentErrors, backlog] = await Promise.all([
+    const [snapshot, recentErrors, backlog, taskQueue] = await Promise.all([
       this.resilience.snapshot(connector.id, resilienceLimits(pinned.document)).catch(() => undefined),
       this.recentErrors(connector),
       this.backlog(connector),
+      this.taskQueue(connector),
     ]);
     return {
       connectorId: connector.id,
@@ -67,6 +73,7 @@ export class ConnectorStateService {
       concurrency: snapshot?.concurrency ?? null,
       recentErrors,
       backlog,
+      taskQueue,
       ...(snapshot ? {} : { unavailable: 'Breaker and limiter state (Redis) could not be read.' }),
     };
   }
@@ -88,6 +95,23 @@ export class ConnectorStateService {
       [connector.tenantId, connector.id],
     );
     return Object.fromEntries(NON_TERMINAL_STATUSES.map((status) => [status, rows.find((row) => row.status === status)?.n ?? 0]));
+  }
+
+  /** Whether any worker polls the connector's task queue: jobs stay `queued` while none does. */
+  private async taskQueue(connector: ConnectorEntity): Promise<{ name: string; workersPolling: number | null }> {
+    const name = connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE;
+    try {
+      const described = await this.temporal.use((client) =>
+        client.workflowService.describeTaskQueue({
+          namespace: this.environment.TEMPORAL_NAMESPACE,
+          taskQueue: { name },
+          taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        }),
+      );
+      return { name, workersPolling: new Set((described.pollers ?? []).map((poller) => poller.identity)).size };
+    } catch {
+      return { name, workersPolling: null };
+    }
   }
 
   private async redis<T>(call: () => Promise<T>): Promise<T> {

@@ -49,10 +49,12 @@ export class JobLedgerService implements JobLedger {
       if (!row) throw new Error(`Job ${job.jobId} belongs to another tenant`);
       if (isTerminal(row.status)) return { kind: 'finished', status: row.status as TerminalStatus, attempts: row.attempts };
       if (row.attempts >= attempt) return { kind: 'already_started' };
+      // run_id: after a continue-as-new the row points at the run that works on the job now.
       await manager.query(
-        `UPDATE jobs SET status = 'running', wait_reason = NULL, attempts = $3, started_at = COALESCE(started_at, now())
+        `UPDATE jobs SET status = 'running', wait_reason = NULL, attempts = $3, started_at = COALESCE(started_at, now()),
+                run_id = COALESCE($4, run_id)
           WHERE id = $1 AND tenant_id = $2`,
-        [job.jobId, job.tenantId, attempt],
+        [job.jobId, job.tenantId, attempt, info.workflowExecution?.runId ?? null],
       );
       if (row.inserted) await this.events.append(manager, job.tenantId, job.jobId, 'job.accepted', { recoveredBy: 'worker' });
       await this.recordFailedAttempt(manager, job, lostAttempt);
@@ -88,13 +90,20 @@ export class JobLedgerService implements JobLedger {
   }
 
   async markWaiting(job: JobSpec, reason: WaitReason, retryAfterMs: number): Promise<void> {
+    const runId = Context.current().info.workflowExecution?.runId ?? null;
     await this.dataSource.transaction(async (manager) => {
-      const [, changed] = await manager.query(
-        `UPDATE jobs SET status = 'waiting', wait_reason = $3
-          WHERE id = $1 AND tenant_id = $2 AND ${NOT_TERMINAL} AND (status <> 'waiting' OR wait_reason IS DISTINCT FROM $3)`,
-        [job.jobId, job.tenantId, reason],
+      // UPDATE … RETURNING comes back as [rows, count].
+      const [[row]]: [{ was: JobStatus; wasReason: WaitReason | null }[], number] = await manager.query(
+        `WITH before AS (SELECT status, wait_reason FROM jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE)
+         UPDATE jobs SET status = 'waiting', wait_reason = $3, run_id = COALESCE($4, jobs.run_id) FROM before
+          WHERE jobs.id = $1 AND jobs.tenant_id = $2 AND jobs.${NOT_TERMINAL}
+            AND (jobs.status <> 'waiting' OR jobs.wait_reason IS DISTINCT FROM $3 OR jobs.run_id IS DISTINCT FROM $4)
+         RETURNING before.status AS was, before.wait_reason AS "wasReason"`,
+        [job.jobId, job.tenantId, reason, runId],
       );
-      if (changed > 0) await this.events.append(manager, job.tenantId, job.jobId, 'job.waiting', { reason, retryAfterMs });
+      if (row && (row.was !== 'waiting' || row.wasReason !== reason)) {
+        await this.events.append(manager, job.tenantId, job.jobId, 'job.waiting', { reason, retryAfterMs });
+      }
     });
   }
 

@@ -15,13 +15,15 @@ import type { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { EventsService } from '../events/events.service';
 import { PinnedPolicy, PoliciesService } from '../policies/policies.service';
-import { CONNECTOR_ID, POLICY_ID, TENANT_ID } from '../temporal/search-attributes';
+import { CONNECTOR_ID, JOB_STATUS, POLICY_ID, TENANT_ID } from '../temporal/search-attributes';
 import { TemporalService } from '../temporal/temporal.service';
 import { ExecuteRequestDto, ListJobsQuery } from './job.dto';
 import { JobEntity } from './job.entity';
 import { EXECUTE_JOB_WORKFLOW, workflowIdForJob } from './workflow-id';
 
 const DEFAULT_PAGE_SIZE = 50;
+/** Temporal itself ends a job's workflow this long after the job's total timeout, should the workflow not have. */
+const EXECUTION_TIMEOUT_BACKSTOP_MS = 10 * 60_000;
 
 export interface ExecuteOptions {
   /** Overrides `job-<id>`, e.g. `webhook-<connectorId>-<eventId>` so a provider's retries start nothing new. */
@@ -87,7 +89,12 @@ export class JobsService {
       policyVersion: pinned.version,
       configVersion,
     };
-    const input: ExecuteJobInput = { job: spec, policy: pinned.document, connector: { name: connector.name, type: connector.type, spec: connector.spec } };
+    const input: ExecuteJobInput = {
+      job: spec,
+      policy: pinned.document,
+      connector: { name: connector.name, type: connector.type, spec: connector.spec },
+      historyEventsLimit: this.environment.ORCH_HISTORY_EVENTS_LIMIT,
+    };
     const start = { connector, workflowId: options.workflowId, taskQueue: connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE, replayOf: options.replayOf };
 
     if (!options.idempotencyKey) {
@@ -176,7 +183,10 @@ export class JobsService {
             { key: TENANT_ID, value: spec.tenantId },
             { key: CONNECTOR_ID, value: spec.connectorId },
             { key: POLICY_ID, value: spec.policyId },
+            { key: JOB_STATUS, value: 'queued' },
           ]),
+          // The backstop behind the job's own total timeout; the reconciler records the job if it fires.
+          workflowExecutionTimeout: input.policy.timeouts.totalMs + EXECUTION_TIMEOUT_BACKSTOP_MS,
           memo: { connector: start.connector.name, operation: spec.operation },
           // An adopted job's workflow may have finished already: it must not run a second time.
           workflowIdReusePolicy: adopt ? 'REJECT_DUPLICATE' : undefined,

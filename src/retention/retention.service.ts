@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import type { RetentionTarget } from '../../activities/retention';
 import { Environment } from '../config/environment';
+import { upsertSchedule } from '../temporal/schedules';
 import { TemporalService } from '../temporal/temporal.service';
 
 export const RETENTION_WORKFLOW = 'retentionSweep';
@@ -45,21 +45,10 @@ export class RetentionService implements OnApplicationBootstrap {
 
   /** Creates the schedule, or brings an existing one in line with the current interval. */
   async onApplicationBootstrap() {
-    const every = this.environment.ORCH_IDEMPOTENCY_CLEANUP_INTERVAL * 1000;
-    const action = { type: 'startWorkflow' as const, workflowType: RETENTION_WORKFLOW, taskQueue: this.environment.ORCH_TASK_QUEUE, args: [] };
     try {
-      await this.temporal.use(async (client) => {
-        try {
-          await client.schedule.create({
-            scheduleId: this.scheduleId,
-            spec: { intervals: [{ every }] },
-            action,
-            policies: { overlap: ScheduleOverlapPolicy.SKIP },
-          });
-        } catch (error) {
-          if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-          await client.schedule.getHandle(this.scheduleId).update((previous) => ({ ...previous, spec: { intervals: [{ every }] }, action }));
-        }
+      await upsertSchedule(this.temporal, this.scheduleId, this.environment.ORCH_IDEMPOTENCY_CLEANUP_INTERVAL * 1000, {
+        workflowType: RETENTION_WORKFLOW,
+        taskQueue: this.environment.ORCH_TASK_QUEUE,
       });
     } catch (error) {
       // Not fatal: the next worker start (or this one, restarted) tries again.

@@ -12,3 +12,4 @@ const keyword = (name: SearchAttributeName) => defineSearchAttributeKey(name, Se
 export const TENANT_ID = keyword('TenantId');
 export const CONNECTOR_ID = keyword('ConnectorId');
 export const POLICY_ID = keyword('PolicyId');
+export const JOB_STATUS = keyword('JobStatus');

@@ -7,6 +7,7 @@ import { createOutboundHttp } from '../../activities/outbound-http';
 import { createRetentionActivities } from '../../activities/retention';
 import { Environment } from '../config/environment';
 import { JobLedgerService } from '../jobs/job-ledger.service';
+import { JobReconciler } from '../jobs/job-reconciler.service';
 import { ShutdownState } from '../health/shutdown-state';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { ResilienceStore } from '../resilience/resilience-store';
@@ -36,6 +37,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
     private readonly metrics: WorkerMetrics,
     private readonly shutdownState: ShutdownState,
     private readonly retention: RetentionService,
+    private readonly reconciler: JobReconciler,
     private readonly secrets: SecretResolver,
   ) {}
 
@@ -69,6 +71,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
           activities: {
             ...activities,
             ...createRetentionActivities(this.retention.targets(), this.environment.ORCH_IDEMPOTENCY_CLEANUP_BATCH_SIZE),
+            reconcileJobs: () => this.reconciler.reconcile(),
           },
           shutdownGraceTime: `${this.environment.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
         }),

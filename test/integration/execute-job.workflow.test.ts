@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobActivities, JobOutcome } from '../../domain/execution';
 import { defaultPolicy, PolicyDocument } from '../../domain/policy';
+import { JOB_STATUS } from '../../src/temporal/search-attributes';
+import { maybeRecord } from '../support/histories';
 import { ROOT } from '../support/paths';
 import { temporalCli } from '../support/tools';
 
@@ -67,7 +69,9 @@ describe('executeJob: the attempt loop, branch by branch', () => {
   let running: Promise<void>;
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporalCli() } } });
+    env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: temporalCli() }, searchAttributes: [JOB_STATUS] },
+    });
     const bundle = await bundleWorkflowCode({ workflowsPath: `${ROOT}/workflows/index.ts`, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
     worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: bundle, activities });
     running = worker.run();
@@ -78,7 +82,7 @@ describe('executeJob: the attempt loop, branch by branch', () => {
     await env?.teardown();
   });
 
-  function start(steps: Step[], document: PolicyDocument = policy(), connector?: ExecuteJobInput['connector']) {
+  function start(steps: Step[], document: PolicyDocument = policy(), connector?: ExecuteJobInput['connector'], historyEventsLimit?: number) {
     const jobId = randomUUID();
     const script: Script = { steps: [...steps], attempts: [], finished: [] };
     scripts.set(jobId, script);
@@ -86,6 +90,7 @@ describe('executeJob: the attempt loop, branch by branch', () => {
       job: { jobId, tenantId: 'tenant-w', connectorId: randomUUID(), operation: 'call', input: {}, policyId: randomUUID(), policyVersion: 1, configVersion: null },
       policy: document,
       connector,
+      historyEventsLimit,
     };
     const handle = env.client.workflow.start('executeJob', { args: [input], taskQueue: TASK_QUEUE, workflowId: `job-${jobId}` });
     return { script, handle, result: async () => (await handle).result() as Promise<JobOutcome> };
@@ -203,6 +208,28 @@ describe('executeJob: the attempt loop, branch by branch', () => {
     const { script, result } = start([failed(503), succeeded], policy(), connector);
     await result();
     expect(script.attempts.map((request) => request.connector)).toStrictEqual([connector, connector]);
+  });
+
+  test('a long wait continues as new: attempts, wait streak and deadline carry over, and the job ends right', async () => {
+    const { script, handle, result } = start([failed(503), ...Array<Step>(30).fill(waiting(10)), succeeded], policy({ retry: { maxAttempts: 2 } }), undefined, 50);
+    expect(await result()).toStrictEqual({ status: 'succeeded', attempts: 2 });
+    const started = await handle;
+    const runs = [];
+    for await (const workflow of env.client.workflow.list({ query: `WorkflowId = '${started.workflowId}'` })) runs.push(workflow.status.name);
+    expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
+    // One attempt before the waits, then the same attempt 2 asked again and again across runs.
+    expect(script.attempts.map((request) => request.attempt)).toStrictEqual([1, ...Array(31).fill(2)]);
+    expect(script.attempts.map((request) => request.waitStreak)).toStrictEqual([0, ...Array.from({ length: 31 }, (_, i) => i)]);
+    const firstRun = await env.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId).fetchHistory();
+    expect(firstRun.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    await maybeRecord('execute-job-continued-as-new', firstRun);
+  });
+
+  test('the deadline holds across runs: a job waiting past its total timeout ends timed_out on time', async () => {
+    const startedAt = Date.now();
+    const { result } = start([waiting(100)], policy({ timeouts: { totalMs: 4_000 } }), undefined, 50);
+    expect(await result()).toMatchObject({ status: 'timed_out', attempts: 0 });
+    expect(Date.now() - startedAt).toBeLessThan(8_000);
   });
 
   test('the total timeout bounds waits: timed_out with TotalTimeout, no attempt used', async () => {

@@ -4,18 +4,24 @@ import { worstWindow } from '../support/arrivals';
 import { Downstream, json } from '../support/downstream';
 import { fetchHistory, maybeRecord, replay } from '../support/histories';
 import { http, TestPlatform } from '../support/platform';
+import { freePort } from '../support/processes';
 
 const LEASE_TTL_MS = 2_000;
-/** How much later than its permit a call may reach the downstream (a ledger write, loopback HTTP). */
-const DELIVERY_SLACK_MS = 250;
+/**
+ * How much later than its permit a call may reach the downstream: a ledger write and loopback HTTP,
+ * slowed down on a loaded 2-core CI machine. The limit itself is exact at the permit (gcra.test.ts).
+ */
+const DELIVERY_SLACK_MS = 500;
 const FAST_RETRY = { maxAttempts: 3, initialIntervalMs: 100, backoffCoefficient: 1, maxIntervalMs: 100, jitter: 0, nonRetryable: [], respectRetryAfter: true };
 
 describe('limits that hold under faults (SPEC §3.4–3.6, §3.10)', () => {
   const downstream = new Downstream();
-  const platform = new TestPlatform({ ORCH_LEASE_TTL_MS: String(LEASE_TTL_MS) });
+  const overrides: Record<string, string> = { ORCH_LEASE_TTL_MS: String(LEASE_TTL_MS) };
+  const platform = new TestPlatform(overrides);
 
   beforeAll(async () => {
     await downstream.start();
+    overrides.API_METRICS_PORT = String(await freePort());
     await platform.start({ workers: 2 });
   });
   afterAll(async () => {
@@ -72,18 +78,18 @@ describe('limits that hold under faults (SPEC §3.4–3.6, §3.10)', () => {
     await checkReplay('execute-job-waited', `job-${waiting!.jobId}`);
   });
 
-  test('rate 5/s, burst 3 after a quiet spell: 4 calls at once, then the steady rate', async () => {
+  test('rate 1/s, burst 3 after a quiet spell: 4 calls at once, then the steady rate', async () => {
     downstream.on('/burst', (_call, response) => json(response, 200, {}));
-    const limit = { rate: 5, burst: 3 };
-    const policy = await platform.createPolicy({ rateLimit: { permitsPerSecond: 5, burst: 3 } });
+    const limit = { rate: 1, burst: 3 };
+    const policy = await platform.createPolicy({ rateLimit: { permitsPerSecond: 1, burst: 3 } });
     const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/burst' } }, { policyId: policy.id });
     const jobs = await runAll(connector.name, 12);
     expect(jobs.every((job) => job.status === 'succeeded')).toBe(true);
     const times = downstream.callsTo('/burst').map((call) => call.at).sort((a, b) => a - b);
     expect(times.length).toBe(12);
     expect(worstWindow(times, limit, DELIVERY_SLACK_MS).excess).toBeLessThanOrEqual(0);
-    // The burst is real: without it the first 4 calls would need 600 ms at 5/s.
-    expect(times[3] - times[0]).toBeLessThan(500);
+    // The burst is real: without it the first 4 calls would need 3 s at 1/s.
+    expect(times[3] - times[0]).toBeLessThan(2_000);
   });
 
   test("a request's policy override without limits does not lift the connector's rate limit", async () => {
@@ -153,6 +159,12 @@ describe('limits that hold under faults (SPEC §3.4–3.6, §3.10)', () => {
       const job = await platform.waitForJob((await platform.execute({ connector: connector.name, operation: 'call' })).body.id);
       expect([job.status, job.error.type]).toStrictEqual(['failed', 'AttemptTimeout']);
       expect(await transitions(connector.id)).toStrictEqual(['breaker.opened (manual)', 'breaker.half_opened', 'breaker.opened']);
+    });
+
+    test('an operator opening the breaker counts in the transition metric, as automatic transitions do', async () => {
+      const connector = await openedConnector('/unused', {});
+      const metrics = await (await fetch(`http://127.0.0.1:${overrides.API_METRICS_PORT}/metrics`)).text();
+      expect(metrics).toContain(`orchestrator_breaker_transitions_total{connector="${connector.id}",transition="opened",trigger="operator"} 1`);
     });
 
     test('a failed probe re-opens the breaker', async () => {
