@@ -54,7 +54,12 @@ describe('circuit breaker shared by every worker process', () => {
     expect(waiting.body.status).toBe('waiting');
     expect(waiting.body.waitReason).toBe('circuit_open');
     expect(waiting.body.attempts).toBe(0);
-    const firstWhileOpen = await http('GET', `${platform.exec}/jobs/${first.body.id}`);
+    // The first job, past its backoff, waits too (polled: its next try may take a moment on a loaded machine).
+    let firstWhileOpen = await http('GET', `${platform.exec}/jobs/${first.body.id}`);
+    for (let i = 0; i < 50 && firstWhileOpen.body.waitReason !== 'circuit_open'; i++) {
+      await delay(100);
+      firstWhileOpen = await http('GET', `${platform.exec}/jobs/${first.body.id}`);
+    }
     expect(firstWhileOpen.body.waitReason).toBe('circuit_open');
 
     healthy = true;
