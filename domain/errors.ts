@@ -51,6 +51,7 @@ export const ERROR_CATALOGUE = {
   NOT_READY: { status: 503, title: 'Not ready' },
   REQUEST_TIMEOUT: { status: 503, title: 'Request timed out' },
   TEMPORAL_UNAVAILABLE: { status: 503, title: 'Workflow engine unavailable' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
   AUTH_KEYS_UNAVAILABLE: { status: 503, title: 'Signing keys unavailable' },
   BREAKER_STATE_UNAVAILABLE: { status: 503, title: 'Breaker state unavailable' },
   WEBHOOK_SECRET_UNAVAILABLE: { status: 503, title: 'Webhook signing secret unavailable' },

@@ -2,6 +2,10 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { codeForStatus } from '../../domain/errors';
 import { AppError, FieldError } from './app-error';
+import { isDatabaseUnavailable } from './database-unavailable';
+
+/** How long a caller should wait before retrying a request that met a database outage. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 export interface ProblemDetails {
   type: string;
@@ -60,6 +64,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       // Terminus health failures keep their per-dependency details as a `checks` extension member.
       const details = typeof body === 'object' && body && 'details' in body ? { checks: body.details } : undefined;
       return new AppError(details ? 'NOT_READY' : codeForStatus(status), message, { status, extensions: details });
+    }
+    // A transaction that could not reach Postgres committed nothing: safe to retry.
+    if (isDatabaseUnavailable(exception)) {
+      return new AppError('DATABASE_UNAVAILABLE', 'The database is unreachable; retry later.', { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
     }
     return new AppError('INTERNAL_ERROR', 'An unexpected error occurred.');
   }

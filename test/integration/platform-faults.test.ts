@@ -49,6 +49,41 @@ describe("faults of the platform's own storage and processes cost no attempt and
     expect(callsPerKey(downstream, '/during-outage')).toStrictEqual(Array(6).fill(1));
   });
 
+  test('Postgres unreachable: reads and writes on both planes answer 503 DATABASE_UNAVAILABLE with Retry-After, write nothing, and recover without a restart', async () => {
+    const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/unused' } });
+    const jobsBefore = await sql<{ n: number }>(platform.databaseUrl, 'SELECT count(*)::int AS n FROM jobs');
+    await database.cut();
+    try {
+      const replies = [
+        await platform.execute({ connector: connector.name, operation: 'call' }),
+        await http('GET', `${platform.exec}/jobs`),
+        await http('POST', `${platform.control}/policies`, { json: { name: 'during-outage' } }),
+      ];
+      for (const reply of replies) {
+        expect([reply.status, reply.body.code, reply.headers.get('retry-after'), reply.headers.get('content-type')]).toStrictEqual([
+          503,
+          'DATABASE_UNAVAILABLE',
+          '5',
+          'application/problem+json; charset=utf-8',
+        ]);
+      }
+      const ready = await http('GET', `${platform.control}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(JSON.stringify(ready.body)).toContain('postgres');
+    } finally {
+      await database.restore();
+    }
+    expect(await sql<{ n: number }>(platform.databaseUrl, 'SELECT count(*)::int AS n FROM jobs')).toStrictEqual(jobsBefore);
+    expect(await sql(platform.databaseUrl, "SELECT id FROM policies WHERE name = 'during-outage'")).toStrictEqual([]);
+    let accepted = await platform.execute({ connector: connector.name, operation: 'call' });
+    for (let i = 0; i < 20 && accepted.status === 503; i++) {
+      await delay(500); // the pool reconnects on its next checkout
+      accepted = await platform.execute({ connector: connector.name, operation: 'call' });
+    }
+    expect(accepted.status).toBe(202);
+    expect((await http('POST', `${platform.control}/policies`, { json: { name: 'after-outage' } })).status).toBe(201);
+  });
+
   test('a body that arrives slowly (past the heartbeat timeout) is one call, not a lost attempt', async () => {
     downstream.on('/trickle', async (_call, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
