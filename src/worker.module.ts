@@ -5,8 +5,8 @@ import { ConnectorSnapshotsModule } from './connectors/connector-snapshots.modul
 import { GoverningPolicyModule } from './configs/governing-policy';
 import { EventsService } from './events/events.service';
 import { HealthModule } from './health/health.module';
-import { JobLedgerService } from './jobs/job-ledger.service';
-import { JobReconciler } from './jobs/job-reconciler.service';
+import { JobLedgerService } from './worker/job-ledger.service';
+import { JobReconciler } from './worker/job-reconciler.service';
 import { MetricsModule } from './metrics/metrics.controller';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { ResilienceModule } from './resilience/resilience.module';

@@ -9,7 +9,7 @@ import type { EventType } from '../../domain/events';
 import { isTerminal, type JobError, type JobSpec, type JobStatus, TERMINAL_STATUSES, type WaitReason } from '../../domain/job';
 import { ConnectorSnapshots } from '../connectors/connector-snapshots.module';
 import { EventsService } from '../events/events.service';
-import { workflowIdForJob } from './workflow-id';
+import { workflowIdForJob } from '../jobs/workflow-id';
 import { sqlList } from '../database/sql-list';
 
 const NOT_TERMINAL = `status NOT IN ${sqlList(TERMINAL_STATUSES)}`;
