@@ -65,6 +65,14 @@ export class Environment {
   @IsUrl({ ...URL_OPTS, protocols: ['postgres', 'postgresql'] }, { message: 'must be a postgres:// URL' })
   DATABASE_URL: string;
 
+  /**
+   * Postgres connections this process may open for queries (the pool's max). The database must
+   * allow the sum over every process: (api replicas x (this + 1 LISTEN connection)) + (worker
+   * replicas x this) + 2 per running migration, at the autoscalers' maximum replica counts.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
   @IsUrl({ ...URL_OPTS, protocols: ['redis', 'rediss'] }, { message: 'must be a redis:// URL' })
   REDIS_URL: string;
 
