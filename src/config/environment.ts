@@ -170,6 +170,27 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(3600)
   WORKER_SHUTDOWN_GRACE_SECONDS = 30;
 
+  /**
+   * Worker Deployment versioning: the build this worker runs (image tag or commit). Set, the
+   * worker registers as version WORKER_DEPLOYMENT_NAME/WORKER_BUILD_ID and receives only the
+   * tasks Temporal routes to that version (new workflows go to the deployment's current version,
+   * set with `temporal worker deployment set-current-version`); unset, it is unversioned.
+   */
+  @IsOptional() @Matches(/^[A-Za-z0-9][\w.+-]{0,254}$/, { message: 'must be a build id (letters, digits, . _ + -)' })
+  WORKER_BUILD_ID?: string;
+
+  /** The Worker Deployment (one per pool: the pool's task queues) this worker's versions belong to. */
+  @Matches(/^[A-Za-z0-9][\w.-]{0,254}$/, { message: 'must be a deployment name (letters, digits, . _ -)' })
+  WORKER_DEPLOYMENT_NAME = 'orchestrator';
+
+  /**
+   * How the workflows a versioned worker starts move between versions: PINNED (default) keeps a
+   * running job on the build that started it, so a workflow change needs no patch; AUTO_UPGRADE
+   * moves it to the current version at its next task (the change must then be replay-safe).
+   */
+  @IsIn(['PINNED', 'AUTO_UPGRADE'])
+  WORKER_VERSIONING_BEHAVIOR: 'PINNED' | 'AUTO_UPGRADE' = 'PINNED';
+
   /** api: after SIGTERM, seconds it keeps serving (not ready, `Connection: close`) before it stops accepting. */
   @Transform(toInt) @IsInt() @Min(0) @Max(300)
   ORCH_SHUTDOWN_DRAIN_SECONDS = 0;
