@@ -33,12 +33,18 @@ describe('worker versions: a running job stays on its build while new jobs go to
   let workerA: PlatformProcess;
   let workerB: PlatformProcess;
 
-  /** The versioning command an operator (scripts/worker-version.sh) runs; retried until the version has pollers. */
-  async function setCurrentVersion(buildId: string): Promise<void> {
+  /** The operator's runbook command (docs/deploy.md): scripts/worker-version.sh with the app's connection env. */
+  function workerVersion(...args: string[]) {
+    return run('bash', [join(ROOT, 'scripts', 'worker-version.sh'), ...args], { env: { ...process.env, TEMPORAL_ADDRESS: serviceEnv().TEMPORAL_ADDRESS, TEMPORAL_CLI: temporalCli() } });
+  }
+
+  /** `promote`, retried while the new build's workers have not polled yet (the CLI refuses a version without pollers). */
+  async function promote(buildId: string): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        await run(temporalCli(), ['worker', 'deployment', 'set-current-version', '--address', serviceEnv().TEMPORAL_ADDRESS, '--deployment-name', deploymentName, '--build-id', buildId, '--yes']);
+        const { stdout } = await workerVersion('promote', deploymentName, buildId);
+        expect(stdout).toContain(`${buildId} is the current version of ${deploymentName}`);
         return;
       } catch (error) {
         if (Date.now() > deadline) throw error;
@@ -88,7 +94,7 @@ describe('worker versions: a running job stays on its build while new jobs go to
   test('A → B: the job started on A finishes on A, new jobs run on B, no non-determinism', async () => {
     const versioned = (buildId: string) => ({ WORKER_BUILD_ID: buildId, WORKER_DEPLOYMENT_NAME: deploymentName });
     workerA = await platform.startWorker(versioned('build-a'));
-    await setCurrentVersion('build-a');
+    await promote('build-a');
 
     const connector = await platform.createConnector(downstream.url, { run: { method: 'POST', path: '/work' } });
     const first = await platform.execute({ connector: connector.id, operation: 'run', input: {} });
@@ -100,9 +106,13 @@ describe('worker versions: a running job stays on its build while new jobs go to
     }
     expect(await versioning(first.body.workflowId)).toStrictEqual({ buildId: 'build-a', behavior: 1 /* PINNED */ });
 
-    // Roll out B and make it current, as scripts/worker-version.sh promote does.
+    // Roll out B beside A and make it current.
     workerB = await platform.startWorker(versioned('build-b'), { dist: join(buildB, 'dist') });
-    await setCurrentVersion('build-b');
+    await promote('build-b');
+    const status = await workerVersion('status', deploymentName);
+    expect(status.stdout).toMatch(/build-b/);
+    // A still has a pinned job running: not drained, so its Deployment must stay.
+    await expect(workerVersion('drained', deploymentName, 'build-a')).rejects.toMatchObject({ code: 1 });
 
     const second = await platform.execute({ connector: connector.id, operation: 'run', input: {} });
     expect(second.status).toBe(202);

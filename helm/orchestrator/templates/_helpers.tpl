@@ -523,7 +523,8 @@ secret.reloader.stakater.com/reload: {{ join "," $secrets | quote }}
 
 {{/* Postgres connections the release may open at its scale limits, as JSON {"total": n, ...}:
 api (pool + 1 LISTEN connection per pod), workers (pool per pod), at max replicas plus the
-rollout surge (25%, rounded up), plus 2 for a migration run. */}}
+rollout surge (25%, rounded up), plus the draining builds of worker versioning, plus 2 for a
+migration run. */}}
 {{- define "orchestrator.connectionBudget" -}}
 {{- $api := .Values.api -}}
 {{- $apiMax := int (ternary $api.autoscaling.maxReplicas $api.replicas $api.autoscaling.enabled) -}}
@@ -534,6 +535,11 @@ rollout surge (25%, rounded up), plus 2 for a migration run. */}}
 {{- $max := int (ternary $pool.replicas $pool.autoscaling.maxReplicas (eq $pool.autoscaling.mode "none")) -}}
 {{- $pods := add $max (div (add $max 3) 4) -}}
 {{- $workerConns = add $workerConns (mul $pods (int $pool.databasePoolSize)) -}}
+{{- if $.Values.workers.versioning.enabled -}}
+{{- range $prev := $.Values.workers.versioning.previousBuilds -}}
+{{- $workerConns = add $workerConns (mul (int (default 1 $prev.replicas)) (int $pool.databasePoolSize)) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- $migrate := ternary 2 0 .Values.migrations.enabled -}}
 {{- toJson (dict "api" $apiConns "workers" $workerConns "migrations" $migrate "total" (add $apiConns $workerConns $migrate)) -}}
@@ -547,4 +553,70 @@ rollout surge (25%, rounded up), plus 2 for a migration run. */}}
 {{- fail (printf "database.maxConnections (%d) is below what the release may open at its scale limits: %d (api %d, workers %d, migrations %d); lower api.databasePoolSize / workerDefaults.databasePoolSize or the max replicas, or raise the server's limit" $limit (int $b.total) (int $b.api) (int $b.workers) (int $b.migrations)) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/* -------------------------------------------------------- worker versions ---- */}}
+
+{{/* A string as a label value (letters, digits, . _ -; at most 63). */}}
+{{- define "orchestrator.labelValue" -}}
+{{- regexReplaceAll "[^A-Za-z0-9._-]" (toString .) "-" | trunc 63 | trimAll "-._" -}}
+{{- end -}}
+
+{{/* The Temporal Worker Deployment of a pool (WORKER_DEPLOYMENT_NAME): <fullname>-<pool>.
+Arg: dict root, pool. */}}
+{{- define "orchestrator.temporalDeploymentName" -}}
+{{- printf "%s-%s" (include "orchestrator.fullname" .root) .pool.name -}}
+{{- end -}}
+
+{{/* The build id of an image: workers.versioning.buildId, else the tag, else the digest's first
+12 hex digits. Arg: dict root, image. */}}
+{{- define "orchestrator.buildIdOf" -}}
+{{- if .image.digest -}}
+{{- trimPrefix "sha256:" .image.digest | trunc 12 -}}
+{{- else -}}
+{{- include "orchestrator.imageTag" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The Deployments a pool runs, as JSON {"builds": [{name, image, id, current, replicas}]}.
+Without versioning: one, named <fullname>-worker-<pool>, no build id. With
+workers.versioning.enabled: one per build — the current image, named
+<fullname>-worker-<pool>-<build id>, and each of workers.versioning.previousBuilds (fixed
+replicas) that still drains the jobs pinned to it. Arg: dict root, pool.
+*/}}
+{{- define "orchestrator.workerBuilds" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values.workers.versioning -}}
+{{- $base := include "orchestrator.workerName" (dict "root" $root "pool" .pool) -}}
+{{- $image := $root.Values.image.worker -}}
+{{- $builds := list -}}
+{{- if not $v.enabled -}}
+{{- $builds = append $builds (dict "name" $base "image" (include "orchestrator.image" (dict "root" $root "image" $image)) "id" "" "current" true "replicas" 0) -}}
+{{- else -}}
+{{- $current := default (include "orchestrator.buildIdOf" (dict "root" $root "image" $image)) (toString (default "" $v.buildId)) -}}
+{{- $builds = append $builds (dict "name" (include "orchestrator.workerBuildName" (dict "base" $base "id" $current)) "image" (include "orchestrator.image" (dict "root" $root "image" $image)) "id" $current "current" true "replicas" 0) -}}
+{{- range $prev := $v.previousBuilds -}}
+{{- $prevImage := dict "repository" (default $image.repository $prev.repository) "tag" (default "" $prev.tag) "digest" (default "" $prev.digest) -}}
+{{- if and (not $prevImage.tag) (not $prevImage.digest) -}}
+{{- $_ := set $prevImage "tag" $prev.buildId -}}
+{{- end -}}
+{{- $id := toString $prev.buildId -}}
+{{- if ne $id $current -}}
+{{- $builds = append $builds (dict "name" (include "orchestrator.workerBuildName" (dict "base" $base "id" $id)) "image" (include "orchestrator.image" (dict "root" $root "image" $prevImage)) "id" $id "current" false "replicas" (int (default 1 $prev.replicas))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson (dict "builds" $builds) -}}
+{{- end -}}
+
+{{/* <worker name>-<build id as a DNS label>, at most 63. Arg: dict base, id. */}}
+{{- define "orchestrator.workerBuildName" -}}
+{{- $suffix := regexReplaceAll "[^a-z0-9-]" (lower (toString .id)) "-" | trimAll "-" | trunc 20 | trimAll "-" -}}
+{{- printf "%s-%s" (.base | trunc (int (sub 62 (len $suffix))) | trimSuffix "-") $suffix -}}
+{{- end -}}
+
+{{/* The Deployment an autoscaler of a pool targets: its current build's. Arg: dict root, pool. */}}
+{{- define "orchestrator.workerScaleTarget" -}}
+{{- (index (include "orchestrator.workerBuilds" . | fromJson).builds 0).name -}}
 {{- end -}}
