@@ -68,7 +68,7 @@ export class Environment {
   /**
    * Postgres connections this process may open for queries (the pool's max). The database must
    * allow the sum over every process: (api replicas x (this + 1 LISTEN connection)) + (worker
-   * replicas x this) + 2 per running migration, at the autoscalers' maximum replica counts.
+   * replicas x this) + 3 per running migration (its pool of 2 and the lock), at the autoscalers' maximum replica counts.
    */
   @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 10;

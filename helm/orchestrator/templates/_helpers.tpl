@@ -523,7 +523,7 @@ secret.reloader.stakater.com/reload: {{ join "," $secrets | quote }}
 
 {{/* Postgres connections the release may open at its scale limits, as JSON {"total": n, ...}:
 api (pool + 1 LISTEN connection per pod), workers (pool per pod), at max replicas plus the
-rollout surge (25%, rounded up), plus the draining builds of worker versioning, plus 2 for a
+rollout surge (25%, rounded up), plus the draining builds of worker versioning, plus 3 for a
 migration run. */}}
 {{- define "orchestrator.connectionBudget" -}}
 {{- $api := .Values.api -}}
@@ -541,7 +541,7 @@ migration run. */}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- $migrate := ternary 2 0 .Values.migrations.enabled -}}
+{{- $migrate := ternary 3 0 .Values.migrations.enabled -}}
 {{- toJson (dict "api" $apiConns "workers" $workerConns "migrations" $migrate "total" (add $apiConns $workerConns $migrate)) -}}
 {{- end -}}
 
