@@ -467,6 +467,9 @@ argocd.argoproj.io/sync-wave: {{ sub (int .Values.migrations.argocd.syncWave) 1 
 {{- end -}}
 
 {{- define "orchestrator.validateMigrations" -}}
+{{- if hasKey .Values.migrations "hook" -}}
+{{- fail (printf "migrations.hook was replaced by migrations.mode: use mode: %s" (ternary "hook" "job" (eq (toString .Values.migrations.hook) "true"))) -}}
+{{- end -}}
 {{- if not (has .Values.migrations.mode (list "hook" "job")) -}}
 {{- fail (printf "migrations.mode must be hook or job (got %q)" (toString .Values.migrations.mode)) -}}
 {{- end -}}
