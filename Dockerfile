@@ -6,8 +6,8 @@
 #   docker build --target worker -t orchestrator-worker:dev .
 #
 # Stages
-#   base       pinned Node runtime (Debian bookworm slim; glibc is required by the
-#              prebuilt Temporal core bridge, so no Alpine)
+#   base       Node.js LTS runtime, NODE_IMAGE (Debian bookworm slim; glibc is required by
+#              the prebuilt Temporal core bridge, so no Alpine); pin it by digest (below)
 #   toolchain  base + the npm release the lockfile is maintained with (npm 11, which honours
 #              the `allowScripts` field of package.json during install)
 #   build      full dependency tree, `npm run build` -> dist/ (tsc output, compiled
@@ -23,10 +23,15 @@
 # The migration one-shot (compose `migrate`, Helm Job) runs the api image with
 # `sh scripts/migrate.sh up`.
 
-ARG NODE_VERSION=20.20.2
+# The base image: a supported Node.js LTS (24; Node 20 reached end of life in April 2026). Pin it
+# by digest for production builds, so a rebuild gets the same bytes:
+#   docker buildx imagetools inspect node:24-bookworm-slim     # prints the sha256 digest
+#   docker build --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest> --target api .
+# The default below is the tag alone (a placeholder for that digest), so a plain build works.
+ARG NODE_IMAGE=node:24-bookworm-slim
 ARG NPM_VERSION=11.19.1
 
-FROM node:${NODE_VERSION}-bookworm-slim AS base
+FROM ${NODE_IMAGE} AS base
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false

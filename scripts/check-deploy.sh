@@ -160,9 +160,9 @@ else
 fi
 
 # ---- shell scripts -----------------------------------------------------------------------------
-SCRIPTS=(scripts/compose-env.sh scripts/migrate.sh deploy/temporal/setup-schema.sh deploy/temporal/setup-namespace.sh)
+SCRIPTS=(scripts/compose-env.sh scripts/migrate.sh scripts/worker-version.sh scripts/backup.sh scripts/restore.sh deploy/postgres/init-roles.sh deploy/temporal/setup-schema.sh deploy/temporal/setup-namespace.sh)
 # scripts/prodlike.sh sources lib.sh: -x follows it.
-check "shellcheck" "${#SCRIPTS[@]} POSIX scripts, prodlike.sh + this script" \
+check "shellcheck" "${#SCRIPTS[@]} scripts, prodlike.sh + this script" \
   sh -c 'shellcheck "$@" && shellcheck -x -P scripts scripts/prodlike.sh && shellcheck -s bash scripts/check-deploy.sh' _ "${SCRIPTS[@]}"
 
 # ---- Dockerfile -------------------------------------------------------------------------------

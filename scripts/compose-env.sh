@@ -13,7 +13,8 @@
 # --prod also:
 #   .env        DOMAIN (from --domain), ORCH_VERSION (package.json version) when missing;
 #               a fresh file gets NODE_ENV=production and AUTH_MODE=jwt.
-#   $ORCH_SECRETS_DIR (default deploy/secrets, mode 700): db.env, redis.env, orchestrator.env,
+#   $ORCH_SECRETS_DIR (default deploy/secrets, mode 700): db.env, temporal.env, redis.env,
+#               orchestrator.env,
 #               operator.htpasswd + operator.password (Temporal UI login),
 #               tls/tls.crt + tls/tls.key (self-signed bootstrap certificate; replace it).
 #
@@ -175,17 +176,38 @@ if [ -f "$db_env" ]; then
   say "ok      $db_env exists"
 else
   new_private_file "$db_env"
-  db_password="$(rand_hex 24)"
   {
-    echo "# Postgres superuser for the orchestrator and Temporal databases (generated)."
-    echo "POSTGRES_USER=orchestrator"
-    echo "POSTGRES_PASSWORD=$db_password"
-    echo "# Same credentials under the names temporal-server and temporal-sql-tool read."
-    echo "POSTGRES_PWD=$db_password"
-    echo "SQL_USER=orchestrator"
-    echo "SQL_PASSWORD=$db_password"
+    echo "# Postgres (generated). The superuser is for the postgres container and for you; the app"
+    echo "# and Temporal log in as roles of their own (deploy/postgres/init-roles.sh, first start)."
+    echo "POSTGRES_USER=postgres"
+    echo "POSTGRES_PASSWORD=$(rand_hex 24)"
+    echo "ORCH_DB_PASSWORD=$(rand_hex 24)"
+    echo "TEMPORAL_DB_PASSWORD=$(rand_hex 24)"
   } > "$db_env"
-  say "created $db_env (generated password)"
+  say "created $db_env (generated passwords)"
+fi
+
+# Temporal's login: its own role when db.env has one (fresh installs), else — a db.env from
+# before the roles were split — the superuser, as then (docs/deploy.md, "Postgres roles").
+temporal_env="$secrets_dir/temporal.env"
+if [ -f "$temporal_env" ]; then
+  say "ok      $temporal_env exists"
+else
+  if has_value "$db_env" TEMPORAL_DB_PASSWORD; then
+    temporal_user=temporal temporal_password="$(get_value "$db_env" TEMPORAL_DB_PASSWORD)"
+  else
+    temporal_user="$(get_value "$db_env" POSTGRES_USER)" temporal_password="$(get_value "$db_env" POSTGRES_PASSWORD)"
+    say "WARNING $db_env has no TEMPORAL_DB_PASSWORD: Temporal keeps the superuser login"
+  fi
+  new_private_file "$temporal_env"
+  {
+    echo "# Temporal's Postgres login (generated), under the names temporal-server and temporal-sql-tool read."
+    echo "POSTGRES_USER=$temporal_user"
+    echo "POSTGRES_PWD=$temporal_password"
+    echo "SQL_USER=$temporal_user"
+    echo "SQL_PASSWORD=$temporal_password"
+  } > "$temporal_env"
+  say "created $temporal_env"
 fi
 
 redis_env="$secrets_dir/redis.env"
@@ -201,10 +223,13 @@ app_env="$secrets_dir/orchestrator.env"
 if [ -f "$app_env" ]; then
   say "ok      $app_env exists"
 else
-  db_user="$(get_value "$db_env" POSTGRES_USER)"
-  db_password="$(get_value "$db_env" POSTGRES_PASSWORD)"
+  if has_value "$db_env" ORCH_DB_PASSWORD; then
+    db_user=orchestrator db_password="$(get_value "$db_env" ORCH_DB_PASSWORD)"
+  else
+    db_user="$(get_value "$db_env" POSTGRES_USER)" db_password="$(get_value "$db_env" POSTGRES_PASSWORD)"
+  fi
   redis_password="$(get_value "$redis_env" REDIS_PASSWORD)"
-  if [ -z "$db_user" ] || [ -z "$db_password" ]; then fail "$db_env lacks POSTGRES_USER / POSTGRES_PASSWORD"; fi
+  if [ -z "$db_user" ] || [ -z "$db_password" ]; then fail "$db_env lacks ORCH_DB_PASSWORD (or POSTGRES_USER / POSTGRES_PASSWORD)"; fi
   [ -n "$redis_password" ] || fail "$redis_env lacks REDIS_PASSWORD"
   new_private_file "$app_env"
   {

@@ -1,12 +1,19 @@
 #!/bin/sh
-# Run database migrations (TypeORM, compiled data source) — the one entry point used by the
-# compose `migrate` one-shot, the Helm migration Job and operators.
+# Run database migrations (TypeORM, compiled) — the one entry point used by the compose
+# `migrate` one-shot, the Helm migration Job, the pods' wait-for-migrations init container and
+# operators.
 #
-#   scripts/migrate.sh [up|down|status]     default: up
+#   scripts/migrate.sh [up|down|status|wait] [--timeout SECONDS]     default: up
 #
 #   up      apply every pending migration (npm run migrate)
 #   down    revert the most recent migration (npm run migrate:down)
-#   status  list applied / pending migrations (npm run migrate:status)
+#   status  list applied [X] / pending [ ] migrations (npm run migrate:status)
+#   wait    return once no migration of this build is pending (npm run migrate:wait)
+#
+# up and down hold a Postgres advisory lock for their whole run, so overlapping runs (a GitOps
+# Job re-synced, a hook and a manual run) wait for each other instead of racing. --timeout
+# bounds the wait for that lock (up, down) or for the schema (wait); default 300 s; exit 75
+# when it passes.
 #
 # Needs DATABASE_URL and a build (dist/). Inside the images it runs from /app; elsewhere from
 # the repository root. Exit status is the migration command's.
@@ -16,15 +23,14 @@ cd "$(dirname "$0")/.."
 
 action="${1:-up}"
 case "$action" in
-  up) script=migrate ;;
-  down) script=migrate:down ;;
-  status) script=migrate:status ;;
-  -h|--help|help)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  up | down | status | wait) [ "$#" -gt 0 ] && shift ;;
+  -h | --help | help)
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
+  --timeout*) action=up ;;
   *)
-    echo "migrate.sh: unknown action '$action' (expected up, down or status)" >&2
+    echo "migrate.sh: unknown action '$action' (expected up, down, status or wait)" >&2
     exit 2
     ;;
 esac
@@ -34,7 +40,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
   exit 2
 fi
 
-if [ ! -d dist ]; then
+if [ ! -f dist/src/database/migrate.js ]; then
   echo "migrate.sh: dist/ not found; run 'npm run build' first" >&2
   exit 2
 fi
@@ -43,10 +49,6 @@ fi
 target="$(printf '%s' "$DATABASE_URL" | sed -E 's#^[a-z]+://([^@/]*@)?([^/?]*).*#\2#')"
 echo "migrate.sh: $action against $target"
 
-# npm writes logs and cache under $HOME by default; point them at /tmp so the command also
-# runs with a read-only root filesystem (Kubernetes Job).
-export NPM_CONFIG_CACHE="${NPM_CONFIG_CACHE:-/tmp/.npm}"
-export NPM_CONFIG_LOGS_MAX="${NPM_CONFIG_LOGS_MAX:-0}"
-export NPM_CONFIG_UPDATE_NOTIFIER=false
-
-exec npm run --silent "$script"
+# node directly (not npm): nothing is written under $HOME, so it runs with a read-only root
+# filesystem (Kubernetes Job, init container).
+exec node dist/src/database/migrate.js "$action" "$@"

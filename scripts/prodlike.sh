@@ -9,9 +9,12 @@
 #                                                 (go install, once; a no-op when present)
 #   scripts/prodlike.sh start DIR [NAME=VALUE…]   start everything with state in DIR; NAME=VALUE
 #                                                 pairs go to every api and worker process
-#   scripts/prodlike.sh restart DIR PROCESS…      graceful restart, one at a time (api-1, api-2,
+#   scripts/prodlike.sh restart DIR PROCESS… [NAME=VALUE…]
+#                                                 graceful restart, one at a time (api-1, api-2,
 #                                                 worker-1, worker-2): SIGTERM, wait for the exit,
-#                                                 start, wait for /health/ready
+#                                                 start, wait for /health/ready; NAME=VALUE pairs
+#                                                 are kept for those processes from then on (e.g.
+#                                                 WORKER_BUILD_ID=B: roll a worker to a new version)
 #   scripts/prodlike.sh status DIR                which processes run
 #   scripts/prodlike.sh stop DIR                  stop everything (state stays in DIR)
 #
@@ -427,11 +430,22 @@ ENV
 }
 
 restart_apps() {
-  local name t0 stopped graceful failed=0
+  local name pair t0 stopped graceful failed=0 names=() pairs=()
   for name in "$@"; do
+    if [[ "$name" == *=* ]]; then
+      [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*=.*$ ]] || die "not NAME=VALUE: $name"
+      pairs+=("$name")
+      continue
+    fi
     [ -f "$run/$name.env" ] || die "no process $name in $data (one of: $(apps | tr '\n' ' '))"
+    names+=("$name")
   done
-  for name in "$@"; do
+  [ "${#names[@]}" -gt 0 ] || usage
+  for name in "${names[@]}"; do
+    # The process's own file is read last: its pairs override the start's.
+    for pair in "${pairs[@]}"; do printf '%s=%q\n' "${pair%%=*}" "${pair#*=}" >>"$run/$name.env"; done
+  done
+  for name in "${names[@]}"; do
     t0=$SECONDS
     graceful=true
     stop_pid "$name" "$(pid_of "$name")" "$(stop_budget "$name")" || { graceful=false; failed=1; }

@@ -14,6 +14,8 @@ phase() { # phase NAME COMMAND...: runs COMMAND and remembers how long it took
   phases+=("$name $((SECONDS - started))s")
 }
 
+# package.json `engines` lists the Node lines the suite is run on (the images use Node 24 LTS).
+log "node $(node --version) (engines: $(node -p 'require("./package.json").engines.node'))"
 phase "bootstrap" bash scripts/bootstrap.sh
 phase "lint" npm run --silent lint
 phase "build (typecheck + workflow bundle)" npm run --silent build

@@ -65,6 +65,14 @@ export class Environment {
   @IsUrl({ ...URL_OPTS, protocols: ['postgres', 'postgresql'] }, { message: 'must be a postgres:// URL' })
   DATABASE_URL: string;
 
+  /**
+   * Postgres connections this process may open for queries (the pool's max). The database must
+   * allow the sum over every process: (api replicas x (this + 1 LISTEN connection)) + (worker
+   * replicas x this) + 3 per running migration (its pool of 2 and the lock), at the autoscalers' maximum replica counts.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
   @IsUrl({ ...URL_OPTS, protocols: ['redis', 'rediss'] }, { message: 'must be a redis:// URL' })
   REDIS_URL: string;
 
@@ -176,6 +184,27 @@ export class Environment {
    */
   @Transform(toInt) @IsInt() @Min(1000) @Max(300_000)
   ORCH_LEASE_TTL_MS = 10_000;
+
+  /**
+   * Worker Deployment versioning: the build this worker runs (image tag or commit). Set, the
+   * worker registers as version WORKER_DEPLOYMENT_NAME/WORKER_BUILD_ID and receives only the
+   * tasks Temporal routes to that version (new workflows go to the deployment's current version,
+   * set with `temporal worker deployment set-current-version`); unset, it is unversioned.
+   */
+  @IsOptional() @Matches(/^[A-Za-z0-9][\w.+-]{0,254}$/, { message: 'must be a build id (letters, digits, . _ + -)' })
+  WORKER_BUILD_ID?: string;
+
+  /** The Worker Deployment (one per pool: the pool's task queues) this worker's versions belong to. */
+  @Matches(/^[A-Za-z0-9][\w.-]{0,254}$/, { message: 'must be a deployment name (letters, digits, . _ -)' })
+  WORKER_DEPLOYMENT_NAME = 'orchestrator';
+
+  /**
+   * How the workflows a versioned worker starts move between versions: PINNED (default) keeps a
+   * running job on the build that started it, so a workflow change needs no patch; AUTO_UPGRADE
+   * moves it to the current version at its next task (the change must then be replay-safe).
+   */
+  @IsIn(['PINNED', 'AUTO_UPGRADE'])
+  WORKER_VERSIONING_BEHAVIOR: 'PINNED' | 'AUTO_UPGRADE' = 'PINNED';
 
   /** api: after SIGTERM, seconds it keeps serving (not ready, `Connection: close`) before it stops accepting. */
   @Transform(toInt) @IsInt() @Min(0) @Max(300)

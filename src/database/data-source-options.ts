@@ -5,7 +5,7 @@ import type { DataSourceOptions } from 'typeorm';
  * One definition for the app, the migration CLI and tests. Schema changes only through migrations.
  * The entities come from the composition root (src/entities.ts): the migration CLI needs none.
  */
-export function dataSourceOptions(url: string, applicationName: string, entities: DataSourceOptions['entities'] = []): DataSourceOptions {
+export function dataSourceOptions(url: string, applicationName: string, entities: DataSourceOptions['entities'] = [], poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -14,6 +14,7 @@ export function dataSourceOptions(url: string, applicationName: string, entities
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     applicationName,
-    extra: { max: 10, connectionTimeoutMillis: 5_000 },
+    // The pool's size is DATABASE_POOL_SIZE (src/config/environment.ts says how to budget it).
+    extra: { max: poolSize, connectionTimeoutMillis: 5_000 },
   };
 }

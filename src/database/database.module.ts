@@ -13,7 +13,7 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [Environment],
           // Fail fast at boot rather than retrying forever: the orchestrator restarts us.
-          useFactory: (environment: Environment) => ({ ...dataSourceOptions(environment.DATABASE_URL, applicationName, entities), retryAttempts: 3, retryDelay: 1000 }),
+          useFactory: (environment: Environment) => ({ ...dataSourceOptions(environment.DATABASE_URL, applicationName, entities, environment.DATABASE_POOL_SIZE), retryAttempts: 3, retryDelay: 1000 }),
         }),
       ],
     };

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createActivities } from '../../activities';
@@ -74,6 +74,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
             reconcileJobs: () => this.reconciler.reconcile(),
           },
           shutdownGraceTime: `${this.environment.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
+          ...this.deploymentOptions(),
         }),
       ),
     );
@@ -83,7 +84,27 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
       process.exitCode = 1;
       process.kill(process.pid, 'SIGTERM');
     });
-    this.logger.log({ taskQueues: this.taskQueues, temporal: describeTemporalSecurity(temporal) }, 'worker polling');
+    this.logger.log({ taskQueues: this.taskQueues, temporal: describeTemporalSecurity(temporal), version: this.version ?? 'unversioned' }, 'worker polling');
+  }
+
+  /** This worker's Worker Deployment version, when WORKER_BUILD_ID is set. */
+  get version(): { deploymentName: string; buildId: string; behavior: string } | undefined {
+    const { WORKER_BUILD_ID: buildId, WORKER_DEPLOYMENT_NAME: deploymentName, WORKER_VERSIONING_BEHAVIOR: behavior } = this.environment;
+    return buildId ? { deploymentName, buildId, behavior } : undefined;
+  }
+
+  // IMPORTANT: with versioning on, a new workflow runs only once its deployment has a current
+  // (or ramping) version: the first rollout sets one (scripts/worker-version.sh, docs/deploy.md).
+  private deploymentOptions(): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+    const version = this.version;
+    if (!version) return {};
+    return {
+      workerDeploymentOptions: {
+        useWorkerVersioning: true,
+        version: { deploymentName: version.deploymentName, buildId: version.buildId },
+        defaultVersioningBehavior: this.environment.WORKER_VERSIONING_BEHAVIOR,
+      },
+    };
   }
 
   get isRunning(): boolean {

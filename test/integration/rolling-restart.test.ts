@@ -11,6 +11,7 @@ import { readEnvFile } from '../support/env-file';
 import { http } from '../support/platform';
 import { ROOT } from '../support/paths';
 import { sql } from '../support/services';
+import { temporalCli } from '../support/tools';
 import { isTerminal, type JobStatus } from '../../domain/job';
 
 /**
@@ -57,6 +58,11 @@ interface Sent {
 
 let installMs = 0;
 const dir = mkdtempSync(join(tmpdir(), 'orchestrator-prodlike-'));
+const versionDir = mkdtempSync(join(tmpdir(), 'orchestrator-prodlike-versions-'));
+let versionStarted = false;
+/** The first topology is stopped before the second starts (two Temporal servers at once overload 2 cores). */
+let firstStopped = false;
+let versionPassed = false;
 const downstream = new Downstream();
 let started = false;
 let passed = false;
@@ -72,9 +78,12 @@ beforeAll(
 
 afterAll(async () => {
   if (downstream.port) await downstream.stop();
-  if (started) await script(['stop', dir], 120_000).catch((error: Error) => console.error(error.message));
+  if (started && !firstStopped) await script(['stop', dir], 120_000).catch((error: Error) => console.error(error.message));
   if (passed || !started) rmSync(dir, { recursive: true, force: true });
   else console.error(`rolling-restart: state and logs kept in ${dir}`);
+  if (versionStarted) await script(['stop', versionDir], 120_000).catch((error: Error) => console.error(error.message));
+  if (versionPassed || !versionStarted) rmSync(versionDir, { recursive: true, force: true });
+  else console.error(`rolling-restart (versions): state and logs kept in ${versionDir}`);
 });
 
 test('rolling restart of apis and workers under load: no failed request, no lost job', async () => {
@@ -197,3 +206,130 @@ test('rolling restart of apis and workers under load: no failed request, no lost
   );
   passed = true;
 }, 180_000);
+
+/** scripts/worker-version.sh against the topology's Temporal server, as the runbook runs it. */
+function workerVersion(temporalAddress: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('bash', [join(ROOT, 'scripts', 'worker-version.sh'), ...args], { env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_CLI: temporalCli() } }, (error, stdout, stderr) =>
+      error ? reject(new Error(`worker-version.sh ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+/** promote, retried until the build's workers have polled (the CLI refuses a version without pollers). */
+async function promote(temporalAddress: string, deployment: string, buildId: string): Promise<void> {
+  // Also while the server's worker-deployment workflow is busy (it answers "deadline exceeded").
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await workerVersion(temporalAddress, ['promote', deployment, buildId]);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await delay(500);
+    }
+  }
+}
+
+test('rolling a worker version A → B under load: no failed request, no lost job, old jobs finish on A', async () => {
+  if (started && !firstStopped) {
+    firstStopped = true;
+    await script(['stop', dir], 120_000).catch((error: Error) => console.error(error.message));
+  }
+  versionStarted = true;
+  const deployment = 'rolling-workers';
+  await script(['start', versionDir, ...Object.entries({ ...APP_ENV, WORKER_DEPLOYMENT_NAME: deployment, WORKER_BUILD_ID: 'build-a' }).map(([name, value]) => `${name}=${value}`)], 120_000);
+  const env = readEnvFile(join(versionDir, 'prodlike.env'));
+  expect(env.TEMPORAL_MODE).toBe('server');
+  await promote(env.TEMPORAL_ADDRESS, deployment, 'build-a');
+
+  const versioned = new Downstream();
+  await versioned.start();
+  versioned.on('/work', (_call, response) => void delay(200).then(() => json(response, 200, { ok: true })));
+  try {
+    const created = await http('POST', `${env.CONTROL_URL}/connectors`, {
+      json: { name: 'rolling', type: 'http', baseUrl: versioned.url, allowPrivateNetwork: true, operations: { work: { method: 'POST', path: '/work' } } },
+    });
+    expect(created.status).toBe(201);
+
+    const sent: Sent[] = [];
+    const pending: Promise<void>[] = [];
+    let loading = true;
+    const send = async (n: number) => {
+      const record: Sent = { n, withKey: true, status: 'network-error', at: Date.now() };
+      sent.push(record);
+      try {
+        const reply = await http('POST', `${env.EXEC_URL}/execute`, { json: { connector: 'rolling', operation: 'work', input: { n } }, headers: { 'Idempotency-Key': `version-${n}` } });
+        record.status = reply.status;
+        record.jobId = reply.body?.id;
+        if (reply.status !== 202) record.detail = JSON.stringify(reply.body).slice(0, 300);
+      } catch (error) {
+        record.detail = String((error as Error).cause ?? error);
+      }
+    };
+    const load = (async () => {
+      for (let n = 0; loading; n++) {
+        pending.push(send(n));
+        await delay(1000 / RATE_PER_SECOND);
+      }
+    })();
+
+    let promotedAt = 0;
+    try {
+      await delay(3_000);
+      // B starts beside A (worker-1 becomes build B; worker-2 still runs A), then becomes current.
+      await script(['restart', versionDir, 'worker-1', 'WORKER_BUILD_ID=build-b'], 90_000);
+      await promote(env.TEMPORAL_ADDRESS, deployment, 'build-b');
+      promotedAt = Date.now();
+      await delay(3_000);
+      // A drains: every job accepted before the promotion ends (on A), then A's last worker goes.
+      const before = () => sent.filter((record) => record.at < promotedAt && record.jobId).map((record) => record.jobId as string);
+      const drainDeadline = Date.now() + 150_000;
+      for (;;) {
+        await Promise.all(pending);
+        const rows = await sql<{ status: string }>(env.DATABASE_URL, 'SELECT status FROM jobs WHERE id = ANY($1::uuid[])', [before()]);
+        if (rows.length === before().length && rows.every((row) => isTerminal(row.status as JobStatus))) break;
+        if (Date.now() > drainDeadline) throw new Error('jobs of build A did not finish');
+        await delay(500);
+      }
+      await script(['restart', versionDir, 'worker-2', 'WORKER_BUILD_ID=build-b'], 90_000);
+      await delay(3_000);
+    } finally {
+      loading = false;
+      await load;
+      await Promise.all(pending);
+    }
+
+    expect(sent.filter((record) => record.status !== 202)).toStrictEqual([]);
+    const ids = sent.map((record) => record.jobId as string);
+    const deadline = Date.now() + 60_000;
+    let rows: { id: string; status: string; workflow_id: string }[] = [];
+    for (;;) {
+      rows = await sql(env.DATABASE_URL, 'SELECT id, status, workflow_id FROM jobs WHERE id = ANY($1::uuid[])', [ids]);
+      if ((rows.length === ids.length && rows.every((row) => isTerminal(row.status as JobStatus))) || Date.now() > deadline) break;
+      await delay(500);
+    }
+    expect(rows.length).toBe(ids.length);
+    expect(rows.filter((row) => row.status !== 'succeeded')).toStrictEqual([]);
+
+    // Which build ran what: jobs accepted before the promotion on A, after it on B (Temporal's record).
+    const buildOf = async (workflowId: string) => {
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(temporalCli(), ['workflow', 'describe', '--address', env.TEMPORAL_ADDRESS, '--workflow-id', workflowId, '-o', 'json'], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      );
+      return (JSON.parse(out).workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId as string | undefined) ?? 'unversioned';
+    };
+    const byId = new Map(rows.map((row) => [row.id, row.workflow_id]));
+    const first = sent[0];
+    const last = sent[sent.length - 1];
+    expect(first.at).toBeLessThan(promotedAt);
+    expect(await buildOf(byId.get(first.jobId!)!)).toBe('build-a');
+    expect(last.at).toBeGreaterThan(promotedAt);
+    expect(await buildOf(byId.get(last.jobId!)!)).toBe('build-b');
+    for (const log of ['worker-1.log', 'worker-2.log']) expect(readFileSync(join(versionDir, 'logs', log), 'utf8')).not.toMatch(/nondetermin|TMPRL1100/i);
+    diagnostic(`versions: ${sent.length} requests, ${sent.filter((r) => r.at < promotedAt).length} before the promotion to build-b; all ${ids.length} jobs succeeded`);
+    versionPassed = true;
+  } finally {
+    await versioned.stop();
+  }
+}, 360_000);

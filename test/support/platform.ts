@@ -101,9 +101,9 @@ export class TestPlatform {
     return this.api;
   }
 
-  async startWorker(extra: Record<string, string> = {}): Promise<PlatformProcess> {
+  async startWorker(extra: Record<string, string> = {}, options: { dist?: string } = {}): Promise<PlatformProcess> {
     const port = await freePort();
-    const worker = PlatformProcess.spawn('worker', this.env({ WORKER_HEALTH_PORT: String(port), ...extra }));
+    const worker = PlatformProcess.spawn('worker', this.env({ WORKER_HEALTH_PORT: String(port), ...extra }), options.dist);
     this.workers.push(worker);
     await worker.waitForHttp(`http://127.0.0.1:${port}/health/live`);
     return worker;

@@ -34,6 +34,13 @@ describe('environment validation', () => {
     expect(problems({ ...env, ORCH_JWT_SHARED_SECRET: 's'.repeat(32) })).toStrictEqual([]);
   });
 
+  test('DATABASE_POOL_SIZE: the pool of each process, 10 unless set, a whole number 1-200', () => {
+    expect(loadEnvironment(minimal).DATABASE_POOL_SIZE).toBe(10);
+    expect(loadEnvironment({ ...minimal, DATABASE_POOL_SIZE: '4' }).DATABASE_POOL_SIZE).toBe(4);
+    expect(problems({ ...minimal, DATABASE_POOL_SIZE: '0' })).toStrictEqual(['DATABASE_POOL_SIZE: must not be less than 1']);
+    expect(problems({ ...minimal, DATABASE_POOL_SIZE: 'ten' })).toStrictEqual(['DATABASE_POOL_SIZE: must be an integer number']);
+  });
+
   test('a secrets key must be 32 bytes of base64', () => {
     expect(problems({ ...minimal, ORCH_SECRETS_KEY: 'c2hvcnQ=' })).toStrictEqual(['ORCH_SECRETS_KEY: must be base64 of exactly 32 bytes']);
     expect(problems({ ...minimal, ORCH_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') })).toStrictEqual([]);

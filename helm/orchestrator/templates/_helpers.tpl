@@ -84,7 +84,23 @@ orchestrator.io/worker-pool: {{ .name }}
 {{- if .image.digest -}}
 {{- printf "%s@%s" .image.repository .image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) -}}
+{{- printf "%s:%s" .image.repository (include "orchestrator.imageTag" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* An image's tag as text: a string, or a number (`tag: 42`, `--set image.api.tag=20251203`),
+which YAML and --set hand over as float or int; whole numbers are printed without exponent
+or decimals. Empty: the chart's appVersion. Arg: dict root, image. */}}
+{{- define "orchestrator.imageTag" -}}
+{{- $tag := .image.tag -}}
+{{- if or (kindIs "float64" $tag) (kindIs "int64" $tag) (kindIs "int" $tag) -}}
+{{- if eq (float64 $tag) (float64 (int64 $tag)) -}}
+{{- int64 $tag -}}
+{{- else -}}
+{{- $tag -}}
+{{- end -}}
+{{- else -}}
+{{- default .root.Chart.AppVersion (toString (default "" $tag)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -386,4 +402,224 @@ Arg: dict port, peers. */}}
   to:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end -}}
+
+{{/* --------------------------------------------------------- migrations ---- */}}
+
+{{/* The migration Job's spec. Arg: dict root, image, configMap, secret, serviceAccount, hook. */}}
+{{- define "orchestrator.migrationJobSpec" -}}
+{{- $root := .root -}}
+{{- $m := $root.Values.migrations -}}
+{{- $ctx := dict "root" $root "component" "migrations" -}}
+backoffLimit: {{ $m.backoffLimit }}
+activeDeadlineSeconds: {{ $m.activeDeadlineSeconds }}
+{{- if and (not .hook) (gt (int $m.ttlSecondsAfterFinished) 0) }}
+ttlSecondsAfterFinished: {{ $m.ttlSecondsAfterFinished }}
+{{- end }}
+template:
+  metadata:
+    labels:
+      {{- include "orchestrator.componentSelectorLabels" $ctx | nindent 6 }}
+      {{- with $root.Values.pod.labels }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+    {{- with $root.Values.pod.annotations }}
+    annotations:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+  spec:
+    {{- include "orchestrator.podCommon" (dict "root" $root "serviceAccountName" .serviceAccount) | nindent 4 }}
+    restartPolicy: Never
+    containers:
+      - name: migrate
+        image: {{ .image }}
+        imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+        command: ["sh", "scripts/migrate.sh", "up", "--timeout", {{ $m.lockTimeoutSeconds | int64 | toString | quote }}]
+        envFrom:
+          {{- include "orchestrator.envFrom" (dict "configMap" .configMap "secret" .secret) | nindent 10 }}
+        resources:
+          {{- toYaml $m.resources | nindent 10 }}
+        securityContext:
+          {{- toYaml $root.Values.pod.containerSecurityContext | nindent 10 }}
+        volumeMounts:
+          {{- include "orchestrator.tmpVolumeMount" $root | nindent 10 }}
+    volumes:
+      {{- include "orchestrator.tmpVolume" $root | nindent 6 }}
+{{- end -}}
+
+{{/* Job mode's name: <fullname>-migrate-<10 hex of sha256(spec, config, chart-managed secret)>.
+Arg: dict root, spec. */}}
+{{- define "orchestrator.migrationJobName" -}}
+{{- $root := .root -}}
+{{- $content := list .spec (include "orchestrator.configData" $root) -}}
+{{- if not $root.Values.secret.existingSecret -}}
+{{- $content = append $content (include "orchestrator.secretData" $root) -}}
+{{- end -}}
+{{- printf "%s-migrate-%s" (include "orchestrator.fullname" $root | trunc 44 | trimSuffix "-") (join "\n---\n" $content | sha256sum | trunc 10) -}}
+{{- end -}}
+
+{{/* Annotations on what the migration Job reads (ConfigMap, Secret, ServiceAccount) so Argo CD
+creates them first in job mode. Emits nothing otherwise. */}}
+{{- define "orchestrator.migrationPrereqAnnotations" -}}
+{{- if and .Values.migrations.enabled (eq .Values.migrations.mode "job") -}}
+argocd.argoproj.io/sync-wave: {{ sub (int .Values.migrations.argocd.syncWave) 1 | toString | quote }}
+{{- end -}}
+{{- end -}}
+
+{{- define "orchestrator.validateMigrations" -}}
+{{- if hasKey .Values.migrations "hook" -}}
+{{- fail (printf "migrations.hook was replaced by migrations.mode: use mode: %s" (ternary "hook" "job" (eq (toString .Values.migrations.hook) "true"))) -}}
+{{- end -}}
+{{- if not (has .Values.migrations.mode (list "hook" "job")) -}}
+{{- fail (printf "migrations.mode must be hook or job (got %q)" (toString .Values.migrations.mode)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Init container of api and worker pods: waits until no migration of this image is pending
+(job mode: the Job runs alongside the rollout), so new code never meets an old schema.
+Arg: dict root, image. */}}
+{{- define "orchestrator.waitForMigrations" -}}
+{{- $root := .root -}}
+{{- $w := $root.Values.migrations.waitForMigrations -}}
+- name: wait-for-migrations
+  image: {{ .image }}
+  imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+  command: ["node", "dist/src/database/migrate.js", "wait", "--timeout", {{ $w.timeoutSeconds | int64 | toString | quote }}]
+  envFrom:
+    {{- include "orchestrator.envFrom" (dict "configMap" (include "orchestrator.configMapName" $root) "secret" (include "orchestrator.secretName" $root)) | nindent 4 }}
+  resources:
+    {{- toYaml $w.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml $root.Values.pod.containerSecurityContext | nindent 4 }}
+  volumeMounts:
+    {{- include "orchestrator.tmpVolumeMount" $root | nindent 4 }}
+{{- end -}}
+
+{{/* ------------------------------------------------ rollout on config change ---- */}}
+
+{{/* Pod template annotations of api and worker pods: a checksum of everything they read at
+start, so a change rolls them. The chart-managed Secret is hashed from its values; an
+existingSecret from its live data (`lookup` at install/upgrade; empty under `helm template`,
+where secret.rotation — any string bumped on rotation — or Reloader takes over). */}}
+{{- define "orchestrator.podRolloutAnnotations" -}}
+checksum/config: {{ include "orchestrator.configData" . | sha256sum }}
+{{- if not .Values.secret.existingSecret }}
+checksum/secret: {{ include "orchestrator.secretData" . | sha256sum }}
+{{- else }}
+{{- $live := lookup "v1" "Secret" .Release.Namespace .Values.secret.existingSecret | default dict }}
+checksum/secret: {{ toJson (dict "data" (get $live "data" | default dict) "rotation" (toString .Values.secret.rotation)) | sha256sum }}
+{{- end }}
+{{- end -}}
+
+{{/* Deployment annotation for Stakater Reloader (reloader.enabled): restart on a change of
+any Secret the pods read that the chart does not render itself. */}}
+{{- define "orchestrator.reloaderAnnotations" -}}
+{{- if .Values.reloader.enabled -}}
+{{- $secrets := compact (list .Values.secret.existingSecret .Values.secretFiles.existingSecret .Values.config.temporal.tls.existingSecret) | uniq -}}
+{{- if $secrets -}}
+secret.reloader.stakater.com/reload: {{ join "," $secrets | quote }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* ------------------------------------------------- connection budget ---- */}}
+
+{{/* Postgres connections the release may open at its scale limits, as JSON {"total": n, ...}:
+api (pool + 1 LISTEN connection per pod), workers (pool per pod), at max replicas plus the
+rollout surge (25%, rounded up), plus the draining builds of worker versioning, plus 3 for a
+migration run. */}}
+{{- define "orchestrator.connectionBudget" -}}
+{{- $api := .Values.api -}}
+{{- $apiMax := int (ternary $api.autoscaling.maxReplicas $api.replicas $api.autoscaling.enabled) -}}
+{{- $apiPods := add $apiMax (div (add $apiMax 3) 4) -}}
+{{- $apiConns := mul $apiPods (add (int $api.databasePoolSize) 1) -}}
+{{- $workerConns := 0 -}}
+{{- range $pool := (include "orchestrator.workerPools" . | fromJson).pools -}}
+{{- $max := int (ternary $pool.replicas $pool.autoscaling.maxReplicas (eq $pool.autoscaling.mode "none")) -}}
+{{- $pods := add $max (div (add $max 3) 4) -}}
+{{- $workerConns = add $workerConns (mul $pods (int $pool.databasePoolSize)) -}}
+{{- if $.Values.workers.versioning.enabled -}}
+{{- range $prev := $.Values.workers.versioning.previousBuilds -}}
+{{- $workerConns = add $workerConns (mul (int (default 1 $prev.replicas)) (int $pool.databasePoolSize)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $migrate := ternary 3 0 .Values.migrations.enabled -}}
+{{- toJson (dict "api" $apiConns "workers" $workerConns "migrations" $migrate "total" (add $apiConns $workerConns $migrate)) -}}
+{{- end -}}
+
+{{- define "orchestrator.validateConnectionBudget" -}}
+{{- $limit := int .Values.database.maxConnections -}}
+{{- if gt $limit 0 -}}
+{{- $b := include "orchestrator.connectionBudget" . | fromJson -}}
+{{- if gt (int $b.total) $limit -}}
+{{- fail (printf "database.maxConnections (%d) is below what the release may open at its scale limits: %d (api %d, workers %d, migrations %d); lower api.databasePoolSize / workerDefaults.databasePoolSize or the max replicas, or raise the server's limit" $limit (int $b.total) (int $b.api) (int $b.workers) (int $b.migrations)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* -------------------------------------------------------- worker versions ---- */}}
+
+{{/* A string as a label value (letters, digits, . _ -; at most 63). */}}
+{{- define "orchestrator.labelValue" -}}
+{{- regexReplaceAll "[^A-Za-z0-9._-]" (toString .) "-" | trunc 63 | trimAll "-._" -}}
+{{- end -}}
+
+{{/* The Temporal Worker Deployment of a pool (WORKER_DEPLOYMENT_NAME): <fullname>-<pool>.
+Arg: dict root, pool. */}}
+{{- define "orchestrator.temporalDeploymentName" -}}
+{{- printf "%s-%s" (include "orchestrator.fullname" .root) .pool.name -}}
+{{- end -}}
+
+{{/* The build id of an image: workers.versioning.buildId, else the tag, else the digest's first
+12 hex digits. Arg: dict root, image. */}}
+{{- define "orchestrator.buildIdOf" -}}
+{{- if .image.digest -}}
+{{- trimPrefix "sha256:" .image.digest | trunc 12 -}}
+{{- else -}}
+{{- include "orchestrator.imageTag" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The Deployments a pool runs, as JSON {"builds": [{name, image, id, current, replicas}]}.
+Without versioning: one, named <fullname>-worker-<pool>, no build id. With
+workers.versioning.enabled: one per build — the current image, named
+<fullname>-worker-<pool>-<build id>, and each of workers.versioning.previousBuilds (fixed
+replicas) that still drains the jobs pinned to it. Arg: dict root, pool.
+*/}}
+{{- define "orchestrator.workerBuilds" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values.workers.versioning -}}
+{{- $base := include "orchestrator.workerName" (dict "root" $root "pool" .pool) -}}
+{{- $image := $root.Values.image.worker -}}
+{{- $builds := list -}}
+{{- if not $v.enabled -}}
+{{- $builds = append $builds (dict "name" $base "image" (include "orchestrator.image" (dict "root" $root "image" $image)) "id" "" "current" true "replicas" 0) -}}
+{{- else -}}
+{{- $current := default (include "orchestrator.buildIdOf" (dict "root" $root "image" $image)) (toString (default "" $v.buildId)) -}}
+{{- $builds = append $builds (dict "name" (include "orchestrator.workerBuildName" (dict "base" $base "id" $current)) "image" (include "orchestrator.image" (dict "root" $root "image" $image)) "id" $current "current" true "replicas" 0) -}}
+{{- range $prev := $v.previousBuilds -}}
+{{- $prevImage := dict "repository" (default $image.repository $prev.repository) "tag" (default "" $prev.tag) "digest" (default "" $prev.digest) -}}
+{{- if and (not $prevImage.tag) (not $prevImage.digest) -}}
+{{- $_ := set $prevImage "tag" $prev.buildId -}}
+{{- end -}}
+{{- $id := toString $prev.buildId -}}
+{{- if ne $id $current -}}
+{{- $builds = append $builds (dict "name" (include "orchestrator.workerBuildName" (dict "base" $base "id" $id)) "image" (include "orchestrator.image" (dict "root" $root "image" $prevImage)) "id" $id "current" false "replicas" (int (default 1 $prev.replicas))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson (dict "builds" $builds) -}}
+{{- end -}}
+
+{{/* <worker name>-<build id as a DNS label>, at most 63. Arg: dict base, id. */}}
+{{- define "orchestrator.workerBuildName" -}}
+{{- $suffix := regexReplaceAll "[^a-z0-9-]" (lower (toString .id)) "-" | trimAll "-" | trunc 20 | trimAll "-" -}}
+{{- printf "%s-%s" (.base | trunc (int (sub 62 (len $suffix))) | trimSuffix "-") $suffix -}}
+{{- end -}}
+
+{{/* The Deployment an autoscaler of a pool targets: its current build's. Arg: dict root, pool. */}}
+{{- define "orchestrator.workerScaleTarget" -}}
+{{- (index (include "orchestrator.workerBuilds" . | fromJson).builds 0).name -}}
 {{- end -}}
