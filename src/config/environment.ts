@@ -5,6 +5,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -256,8 +257,8 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(86_400)
   ORCH_JWT_JWKS_CACHE_SECONDS = 600;
 
-  /** Per-tenant API requests per second (token bucket in Redis) unless the tenant's active config sets its own; 0 = no default limit. */
-  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000)
+  /** Per-tenant API requests per second (GCRA in Redis; fractions allowed) unless the tenant's active config sets its own; 0 = no default limit. */
+  @Transform(toInt) @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number' }) @Min(0) @Max(1_000_000)
   ORCH_TENANT_RATE_LIMIT_PER_SECOND = 1_000;
 
   /** Extra requests a tenant may send at once above the steady rate (the bucket holds rate + burst). */

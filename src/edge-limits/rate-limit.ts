@@ -112,7 +112,9 @@ export class TenantRateLimiter {
     if (this.client.status !== 'ready' && this.client.status !== 'wait' && this.client.status !== 'connecting') return undefined;
     const capacity = bucketCapacity(limit);
     try {
-      const reply = await (this.client as unknown as ScriptedRedis).orchGcra(`orch:ratelimit:tenant:{${tenantId}}:gcra`, limit.rate, capacity - 1);
+      // Keyed by the limit too: a changed limit starts afresh instead of inheriting the old one's debt.
+      const key = `orch:ratelimit:tenant:{${tenantId}}:gcra:${limit.rate}:${capacity}`;
+      const reply = await (this.client as unknown as ScriptedRedis).orchGcra(key, limit.rate, capacity - 1);
       return { decision: toDecision(toGcraReply(reply), capacity), limit };
     } catch (error) {
       if (Date.now() - this.lastWarning > 10_000) {

@@ -10,9 +10,9 @@ const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 
 describe('limits at the edge: per-tenant rate, body size, request timeout', () => {
   const auth = new SharedSecretAuth();
-  // 1 request/s + a burst of 3: a bucket of 4 that refills slowly enough for a loaded CI machine.
+  // One request per 4 s + a burst of 4: 4 at once, then a refill slow enough for a loaded CI machine.
   const platform = new TestPlatform(
-    { ORCH_TENANT_RATE_LIMIT_PER_SECOND: '1', ORCH_TENANT_RATE_LIMIT_BURST: '3', ORCH_MAX_BODY_BYTES: '2048', ORCH_REQUEST_TIMEOUT_MS: '1000' },
+    { ORCH_TENANT_RATE_LIMIT_PER_SECOND: '0.25', ORCH_TENANT_RATE_LIMIT_BURST: '4', ORCH_MAX_BODY_BYTES: '2048', ORCH_REQUEST_TIMEOUT_MS: '1000' },
     { auth },
   );
   const callerOf = (roles = ['admin', 'executor']) => auth.client(platform, { tenant: uniqueName('t'), roles });
@@ -28,14 +28,14 @@ describe('limits at the edge: per-tenant rate, body size, request timeout', () =
     expect(replies.slice(0, 4).map((reply) => reply.headers.get('ratelimit-remaining'))).toStrictEqual(['3', '2', '1', '0']);
     for (const reply of replies) {
       expect(reply.headers.get('ratelimit-limit')).toBe('4');
-      expect(reply.headers.get('ratelimit-policy')).toBe('1;w=1;burst=4');
+      expect(reply.headers.get('ratelimit-policy')).toBe('0.25;w=1;burst=4');
       expect(reply.headers.get('ratelimit-reset') ?? '').toMatch(/^\d+$/);
     }
     const limited = replies[4];
     expect(limited.headers.get('content-type')).toBe(PROBLEM_JSON);
     expect(limited.body.code).toBe('RATE_LIMITED');
     expect(limited.body.status).toBe(429);
-    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(limited.headers.get('retry-after')).toBe('4');
     expect(limited.headers.get('ratelimit-remaining')).toBe('0');
 
     // Both planes draw from the one tenant bucket.
