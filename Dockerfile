@@ -68,8 +68,8 @@ USER 1000:1000
 STOPSIGNAL SIGTERM
 
 FROM runtime AS worker
-ENV WORKER_HEALTH_PORT=4002
-EXPOSE 4002
+ENV WORKER_HEALTH_PORT=4003
+EXPOSE 4003
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "docker/healthcheck.js", "worker"]
 CMD ["node", "dist/src/main-worker.js"]

@@ -28,8 +28,8 @@ export class PlatformProcess {
 
   static spawn(entry: 'api' | 'worker', env: Record<string, string>): PlatformProcess {
     const child = spawn(process.execPath, [join(DIST, 'src', `main-${entry}.js`)], {
-      // Several apis run at once in tests: no fixed metrics port unless a test asks for one.
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...(entry === 'api' ? { API_METRICS_PORT: '0' } : {}), ...env },
+      // Several apis run at once in tests: no fixed metrics or console port unless a test asks for one.
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...(entry === 'api' ? { API_METRICS_PORT: '0', OPERATOR_PORT: '0' } : {}), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new PlatformProcess(child);

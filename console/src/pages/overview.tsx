@@ -1,0 +1,167 @@
+import { Card, Group, Progress, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
+import { useState } from 'react';
+import { data, type Schemas } from '../api/client';
+import { PageTitle, QueryView, StatusBadge, when } from '../components/common';
+import { useApp } from '../context';
+
+const STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+const COLOURS: Record<string, string> = { queued: 'gray', running: 'blue', waiting: 'yellow', succeeded: 'green', failed: 'red', cancelled: 'dark', timed_out: 'orange' };
+const WINDOWS = { hour: 3_600_000, day: 86_400_000 } as const;
+const PAGE_LIMIT = 10; // pages of 200 jobs: the overview counts at most 2,000 per window
+
+/** Connectors an operator should look at: breaker not closed, jobs waiting, or recent errors. */
+export function needsAttention(state: Schemas['ConnectorStateView']): string[] {
+  const reasons: string[] = [];
+  if (state.breaker.state === 'open') reasons.push(`breaker open until ${when(state.breaker.openUntil)}`);
+  if (state.breaker.state === 'half_open') reasons.push('breaker half-open (probing)');
+  const waiting = Number((state.backlog as Record<string, number>).waiting ?? 0);
+  if (waiting > 0) reasons.push(`${waiting} job${waiting === 1 ? '' : 's'} waiting`);
+  if (state.recentErrors.length > 0) reasons.push(`${state.recentErrors.length} recent error${state.recentErrors.length === 1 ? '' : 's'}`);
+  if (state.unavailable) reasons.push(`state unavailable: ${state.unavailable}`);
+  return reasons;
+}
+
+function JobsByStatus() {
+  const { api } = useApp();
+  const [window, setWindow] = useState<keyof typeof WINDOWS>('hour');
+  const query = useQuery({
+    queryKey: ['overview-jobs', window],
+    refetchInterval: 5_000,
+    queryFn: async () => {
+      const createdAfter = new Date(Date.now() - WINDOWS[window]).toISOString();
+      const counts: Record<string, number> = {};
+      let cursor: string | undefined;
+      let total = 0;
+      for (let page = 0; page < PAGE_LIMIT; page++) {
+        const body = await data(api.exec.GET('/jobs', { params: { query: { createdAfter, limit: 200, cursor } } }));
+        for (const job of body.items) counts[job.status] = (counts[job.status] ?? 0) + 1;
+        total += body.items.length;
+        if (!body.nextCursor) return { counts, total, more: false };
+        cursor = body.nextCursor;
+      }
+      return { counts, total, more: true };
+    },
+  });
+  return (
+    <Card withBorder>
+      <Group justify="space-between" mb="sm">
+        <Title order={2} size="h4">
+          Jobs by status
+        </Title>
+        <SegmentedControl
+          size="xs"
+          aria-label="Time window"
+          value={window}
+          onChange={(value) => setWindow(value as keyof typeof WINDOWS)}
+          data={[
+            { value: 'hour', label: 'Last hour' },
+            { value: 'day', label: 'Last day' },
+          ]}
+        />
+      </Group>
+      <QueryView query={query} plane="exec">
+        {({ counts, total, more }) => (
+          <Stack gap="xs">
+            <Progress.Root size={24} aria-label="Jobs by status">
+              {STATUSES.filter((status) => counts[status]).map((status) => (
+                <Progress.Section key={status} value={(100 * counts[status]) / total} color={COLOURS[status]}>
+                  <Progress.Label>{counts[status]}</Progress.Label>
+                </Progress.Section>
+              ))}
+            </Progress.Root>
+            <Group gap="md">
+              {STATUSES.map((status) => (
+                <Text key={status} size="sm" data-testid={`count-${status}`}>
+                  <StatusBadge status={status} /> {counts[status] ?? 0}
+                </Text>
+              ))}
+            </Group>
+            <Text size="xs" c="dimmed">
+              {total}
+              {more ? '+' : ''} jobs created in the {window === 'hour' ? 'last hour' : 'last day'}.
+            </Text>
+          </Stack>
+        )}
+      </QueryView>
+    </Card>
+  );
+}
+
+function Attention() {
+  const { api } = useApp();
+  const query = useQuery({ queryKey: ['connector-states'], refetchInterval: 2_000, queryFn: () => data(api.control.GET('/connectors/state')) });
+  return (
+    <Card withBorder>
+      <Title order={2} size="h4" mb="sm">
+        Connectors that need attention
+      </Title>
+      <QueryView query={query} plane="control" isEmpty={(body) => !body.items.some((item) => needsAttention(item).length > 0)} empty="All connectors are healthy.">
+        {(body) => (
+          <Table aria-label="Connectors that need attention">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Connector</Table.Th>
+                <Table.Th>Breaker</Table.Th>
+                <Table.Th>Why</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {body.items
+                .filter((item) => needsAttention(item).length > 0)
+                .map((item) => (
+                  <Table.Tr key={item.connectorId}>
+                    <Table.Td>
+                      <Link to="/connectors/$connectorId" params={{ connectorId: item.connectorId }}>
+                        {item.name}
+                      </Link>
+                    </Table.Td>
+                    <Table.Td>
+                      <StatusBadge status={item.breaker.state} />
+                    </Table.Td>
+                    <Table.Td>{needsAttention(item).join('; ')}</Table.Td>
+                  </Table.Tr>
+                ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </QueryView>
+    </Card>
+  );
+}
+
+function DlqSize() {
+  const { api } = useApp();
+  const query = useQuery({ queryKey: ['dlq-size'], refetchInterval: 5_000, queryFn: () => data(api.control.GET('/dlq', { params: { query: { limit: 200 } } })) });
+  return (
+    <Card withBorder>
+      <Title order={2} size="h4" mb="sm">
+        Dead-letter queue
+      </Title>
+      <QueryView query={query} plane="control">
+        {(body) => (
+          <Text size="xl" fw={700} data-testid="dlq-size">
+            <Link to="/dlq">
+              {body.items.length}
+              {body.items.length === 200 ? '+' : ''} job{body.items.length === 1 ? '' : 's'}
+            </Link>
+          </Text>
+        )}
+      </QueryView>
+    </Card>
+  );
+}
+
+export function OverviewPage() {
+  return (
+    <>
+      <PageTitle>Overview</PageTitle>
+      <JobsByStatus />
+      <SimpleGrid cols={{ base: 1, lg: 2 }}>
+        <Attention />
+        <DlqSize />
+      </SimpleGrid>
+    </>
+  );
+}
