@@ -66,8 +66,8 @@ export function QueryView<T>({
 }) {
   if (query.isPending)
     return (
-      <Center p="lg">
-        <Loader aria-label="Loading" />
+      <Center p="lg" role="status" aria-label="Loading">
+        <Loader />
       </Center>
     );
   if (query.isError) return <ProblemAlert error={query.error} plane={plane} />;
@@ -108,7 +108,7 @@ const STATUS_COLOURS: Record<string, string> = {
 
 export function StatusBadge({ status, label }: { status: string; label?: string }) {
   return (
-    <Badge color={STATUS_COLOURS[status] ?? 'gray'} variant="light" autoContrast>
+    <Badge color={STATUS_COLOURS[status] ?? 'gray'} variant="dot">
       {label ?? status.replace('_', ' ')}
     </Badge>
   );
@@ -157,7 +157,7 @@ export function ConfirmButton({
   const [error, setError] = useState<unknown>(null);
   return (
     <>
-      <Button color={color} variant={variant ?? 'light'} onClick={open}>
+      <Button color={color} variant={variant ?? 'filled'} onClick={open}>
         {label}
       </Button>
       <Modal opened={opened} onClose={close} title={title}>

@@ -29,7 +29,7 @@ function TenantPicker() {
     >
       <Group gap="xs" align="end">
         <TextInput size="xs" label="Act as tenant" value={tenant} onChange={(event) => setTenant(event.currentTarget.value)} placeholder={session.tenant} />
-        <Button size="xs" type="submit" variant="light">
+        <Button size="xs" type="submit">
           Apply
         </Button>
       </Group>
@@ -54,7 +54,7 @@ export function Layout() {
               {session.subject} · tenant {session.actingAs ?? session.tenant}
             </Text>
             {session.roles.map((role) => (
-              <Badge key={role} variant="outline" size="sm">
+              <Badge key={role} variant="default" size="sm">
                 {role}
               </Badge>
             ))}

@@ -82,7 +82,7 @@ export function AuditPage() {
                   <Table.Td>
                     {entry.actor.subject}
                     {entry.impersonated && (
-                      <Badge color="grape" ml="xs" size="sm">
+                      <Badge variant="default" ml="xs" size="sm">
                         as {entry.impersonated.tenantId}
                       </Badge>
                     )}

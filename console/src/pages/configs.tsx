@@ -81,7 +81,7 @@ export function ConfigsPage() {
               {body.items.map((config) => (
                 <Table.Tr key={config.version}>
                   <Table.Td>
-                    v{config.version} {config.version === body.activeVersion && <Badge color="green">active</Badge>}
+                    v{config.version} {config.version === body.activeVersion && <Badge variant="dot" color="green">active</Badge>}
                   </Table.Td>
                   <Table.Td>{when(config.createdAt)}</Table.Td>
                   <Table.Td>{config.createdBy}</Table.Td>

@@ -22,7 +22,7 @@ function BulkReplay({ filter }: { filter: Record<string, string | undefined> }) 
   return (
     <>
       <Button
-        variant="light"
+        variant="filled"
         onClick={async () => {
           setError(null);
           setResult(null);

@@ -155,7 +155,7 @@ export function JobPage() {
   const traceId = events.map((event) => (event.data as Record<string, unknown>).traceId).find((value) => typeof value === 'string') as string | undefined;
   return (
     <>
-      <PageTitle actions={<Badge color={live ? 'green' : 'gray'}>{live ? 'events live' : 'events not live'}</Badge>}>Job {jobId.slice(0, 8)}</PageTitle>
+      <PageTitle actions={<Badge variant="dot" color={live ? 'green' : 'gray'}>{live ? 'events live' : 'events not live'}</Badge>}>Job {jobId.slice(0, 8)}</PageTitle>
       <QueryView query={query} plane="exec">
         {(job) => (
           <Stack>

@@ -52,7 +52,7 @@ export function JobsPage() {
   const set = (patch: Partial<typeof search>) => void navigate({ search: { ...search, cursor: undefined, ...patch } });
   return (
     <>
-      <PageTitle actions={<Badge color={live ? 'green' : 'gray'}>{live ? 'live' : 'not live'}</Badge>}>Jobs</PageTitle>
+      <PageTitle actions={<Badge variant="dot" color={live ? 'green' : 'gray'}>{live ? 'live' : 'not live'}</Badge>}>Jobs</PageTitle>
       {canExecute && <RunForm />}
       <Group align="end">
         <Select label="Status" clearable data={STATUSES} value={search.status ?? null} onChange={(value) => set({ status: value ?? undefined })} />

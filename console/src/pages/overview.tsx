@@ -64,11 +64,9 @@ function JobsByStatus() {
       <QueryView query={query} plane="exec">
         {({ counts, total, more }) => (
           <Stack gap="xs">
-            <Progress.Root size={24} aria-label="Jobs by status">
+            <Progress.Root size={24}>
               {STATUSES.filter((status) => counts[status]).map((status) => (
-                <Progress.Section key={status} value={(100 * counts[status]) / total} color={COLOURS[status]}>
-                  <Progress.Label>{counts[status]}</Progress.Label>
-                </Progress.Section>
+                <Progress.Section key={status} value={(100 * counts[status]) / total} color={COLOURS[status]} aria-label={`${status}: ${counts[status]}`} />
               ))}
             </Progress.Root>
             <Group gap="md">

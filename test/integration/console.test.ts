@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, screenshot, seriousAccessibilityViolations } from '../support/browser';
+import { Downstream, json } from '../support/downstream';
+import { OidcProvider } from '../support/oidc';
+import { ROOT } from '../support/paths';
+import { http, TestPlatform } from '../support/platform';
+import { freePort } from '../support/processes';
+import { uniqueName } from '../support/services';
+
+// The operator console (SPEC §11) in Debian's Chromium through playwright-core, signed in through a
+// real OIDC provider whose JWT access tokens the api verifies with ORCH_JWT_JWKS_URL, against the
+// built api and worker on the shared test services. Every page is scanned with axe-core and saved
+// as a screenshot in docs/console/ (the README's Console section shows them).
+
+const TENANT = 'acme';
+const CLIENT_ID = 'orchestrator-console';
+// The provider issues one audience per token; both planes accept it.
+const AUDIENCE = 'orchestrator-api';
+const ACCOUNTS = {
+  'ada-admin': { tenant: TENANT, roles: ['admin', 'operator', 'executor'] },
+  'vic-viewer': { tenant: TENANT, roles: ['viewer'] },
+  'eve-executor': { tenant: TENANT, roles: ['executor'] },
+};
+const SECRET_VALUE = 'token-from-the-console';
+
+describe('operator console in a real browser', () => {
+  const downstream = new Downstream();
+  let oidc: OidcProvider;
+  let platform: TestPlatform;
+  let consoleUrl = '';
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+  const contexts: BrowserContext[] = [];
+  const violations: Record<string, unknown[]> = {};
+
+  beforeAll(async () => {
+    await downstream.start();
+    const operatorPort = await freePort();
+    consoleUrl = `http://127.0.0.1:${operatorPort}`;
+    oidc = await new OidcProvider({ clientId: CLIENT_ID, redirectUri: `${consoleUrl}/callback`, audience: AUDIENCE, accounts: ACCOUNTS }).start();
+    platform = await new TestPlatform({
+      AUTH_MODE: 'jwt',
+      ORCH_JWT_ISSUER: oidc.issuer,
+      ORCH_JWT_AUDIENCE_CONTROL: AUDIENCE,
+      ORCH_JWT_AUDIENCE_EXEC: AUDIENCE,
+      ORCH_JWT_JWKS_URL: oidc.jwksUrl,
+      ORCH_OIDC_ISSUER: oidc.issuer,
+      ORCH_OIDC_CLIENT_ID: CLIENT_ID,
+      ORCH_TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
+      OPERATOR_PORT: String(operatorPort),
+      ORCH_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
+    }).start();
+    ({ browser, close: closeBrowser } = await launchChromium());
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await closeBrowser?.();
+    await platform?.stop();
+    await oidc?.stop();
+    await downstream.stop();
+  });
+
+  /** A fresh browser profile signed in as `login` through the provider's login form. */
+  async function signIn(login: keyof typeof ACCOUNTS): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(consoleUrl);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${oidc.issuer}/**`);
+    await page.locator('input[name=login]').fill(login);
+    await page.locator('input[name=password]').fill('any password');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await page.waitForURL(`${consoleUrl}/**`);
+    await page.getByText(`${login} · tenant ${TENANT}`).waitFor();
+    return page;
+  }
+
+  /** The access token the console holds (oidc-client-ts keeps the user in sessionStorage). */
+  async function tokenOf(page: Page): Promise<string> {
+    return page.evaluate(() => {
+      // In the page (the test's own tsconfig has no DOM types).
+      const storage = (globalThis as unknown as { sessionStorage: Record<string, string> & { getItem(key: string): string | null } }).sessionStorage;
+      const key = Object.keys(storage).find((name) => name.startsWith('oidc.user:'));
+      return JSON.parse(storage.getItem(key ?? '') ?? '{}').access_token as string;
+    });
+  }
+
+  /** Visits a page of the console: waits for its heading, scans it, saves its screenshot. */
+  async function visit(page: Page, path: string, heading: string | RegExp, shot?: string): Promise<void> {
+    await page.goto(`${consoleUrl}${path}`);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+    await scan(page, shot ?? path);
+    if (shot) await screenshot(page, shot);
+  }
+
+  async function scan(page: Page, name: string): Promise<void> {
+    await page.locator('.mantine-Loader-root').first().waitFor({ state: 'detached' }); // scan what a reader sees, not a spinner
+    const found = await seriousAccessibilityViolations(page);
+    if (found.length > 0) violations[name] = found;
+    expect({ page: name, violations: found }).toStrictEqual({ page: name, violations: [] });
+  }
+
+  test('serves the app and forwards to both planes from one origin; its copy of the OpenAPI document is current', async () => {
+    const index = await fetch(`${consoleUrl}/jobs/any-client-route`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toContain('text/html');
+    expect(await index.text()).toContain('<div id="root">');
+    const settings = await (await fetch(`${consoleUrl}/console-settings.json`)).json();
+    expect(settings).toStrictEqual({ authMode: 'jwt', oidc: { issuer: oidc.issuer, clientId: CLIENT_ID }, temporalUiUrl: 'http://127.0.0.1:8233', temporalNamespace: 'default' });
+    // The planes still check every forwarded call.
+    expect((await fetch(`${consoleUrl}/control/connectors`)).status).toBe(401);
+    expect((await fetch(`${consoleUrl}/exec/jobs`)).status).toBe(401);
+    expect((await fetch(`${consoleUrl}/exec/connectors`)).status).toBe(404); // a control route is not on the exec plane
+    const live = (await http('GET', `${platform.control}/docs-json`)).body;
+    const committed = JSON.parse(readFileSync(join(ROOT, 'console', 'openapi.json'), 'utf8'));
+    expect(committed).toStrictEqual(live); // else: npm run console:api-types (with the platform running)
+  });
+
+  test('happy path: sign in, create a secret ref, a policy and a connector, run it, watch its events arrive live, see it succeed', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    downstream.on('/charges', async (_call, response) => {
+      await held; // the job stays running until the page is open and streaming
+      json(response, 201, { id: 'ch_1', ok: true });
+    });
+    const page = await signIn('ada-admin');
+    await scan(page, 'overview (signed in)');
+    await screenshot(page, 'overview');
+
+    // Secret ref: write-only value.
+    const secretName = uniqueName('token').replace('_', '-');
+    await visit(page, '/secrets', 'Secret refs');
+    await page.getByRole('textbox', { name: /^Name/ }).fill(secretName);
+    await page.getByLabel(/^Value \(write-only\)/).fill(SECRET_VALUE);
+    await page.getByRole('button', { name: 'Create secret ref' }).click();
+    await page.getByRole('cell', { name: secretName }).waitFor();
+    expect(await page.content()).not.toContain(SECRET_VALUE);
+    await screenshot(page, 'secrets');
+
+    // Policy.
+    const policyName = uniqueName('pol').replace('_', '-');
+    await visit(page, '/policies', 'Policies');
+    await page.getByRole('button', { name: 'New policy' }).click();
+    await page.getByRole('dialog').getByRole('textbox', { name: /^Name/ }).fill(policyName);
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    await page.getByRole('heading', { level: 1, name: `Policy ${policyName}` }).waitFor();
+
+    // Connector: http, bearer auth from the secret ref, bound to the policy.
+    const connectorName = uniqueName('billing').replace('_', '-');
+    await visit(page, '/connectors', 'Connectors');
+    await page.getByRole('button', { name: 'New connector' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('textbox', { name: /^Name/ }).fill(connectorName);
+    await dialog.getByRole('textbox', { name: 'Policy' }).click();
+    await page.getByRole('option', { name: policyName }).click();
+    await dialog.getByLabel(/^Base URL/).fill(downstream.url);
+    await dialog.getByLabel(/^Operations/).fill(JSON.stringify({ charge: { method: 'POST', path: '/charges', body: { amount: '{amount}' }, successStatuses: [201] } }));
+    await dialog.getByRole('textbox', { name: 'Auth', exact: true }).click();
+    await page.getByRole('option', { name: 'bearer' }).click();
+    await dialog.getByRole('textbox', { name: 'Auth secret ref' }).click();
+    await page.getByRole('option', { name: secretName }).click();
+    await dialog.getByLabel('Allow private network targets').check();
+    await dialog.getByRole('button', { name: 'Create connector' }).click();
+    await page.getByRole('heading', { level: 1, name: `Connector ${connectorName}` }).waitFor();
+    await page.getByTestId('breaker-state').getByText('closed').waitFor();
+    await scan(page, 'connector');
+    await screenshot(page, 'connector');
+
+    // Run it from the connector page's run form; the job page opens while the call is held.
+    await page.getByRole('textbox', { name: 'Operation' }).click();
+    await page.getByRole('option', { name: 'charge' }).click();
+    await page.getByLabel('Input (JSON)').fill('{"amount": 1200}');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+    const jobId = page.url().split('/').pop()!;
+    await page.getByText('events live').waitFor();
+    const events = page.getByTestId('job-events');
+    await events.getByText('attempt.started').waitFor();
+    expect(await events.getByText('job.succeeded').count()).toBe(0);
+    release();
+    // No reload: the stream brings the rest, and the status follows.
+    await events.getByText('job.succeeded').waitFor({ timeout: 30_000 });
+    await page.getByTestId('job-status').getByText('succeeded').waitFor();
+    await page.getByRole('cell', { name: '201' }).waitFor(); // the attempt's HTTP status
+    await scan(page, 'job');
+    await screenshot(page, 'job');
+    const call = downstream.callsTo('/charges')[0];
+    expect(call.headers.authorization).toBe(`Bearer ${SECRET_VALUE}`);
+    expect(JSON.parse(call.body)).toStrictEqual({ amount: 1200 });
+    const job = await http('GET', `${platform.exec}/jobs/${jobId}`, { headers: { authorization: `Bearer ${await tokenOf(page)}` } });
+    expect(job.body.status).toBe('succeeded');
+
+    await visit(page, `/jobs?status=succeeded`, 'Jobs', 'jobs');
+    await page.getByRole('link', { name: jobId.slice(0, 8) }).waitFor();
+    await visit(page, '/policies', 'Policies', 'policies');
+    await page.getByRole('link', { name: policyName }).click();
+    await page.getByRole('heading', { level: 1, name: `Policy ${policyName}` }).waitFor();
+    await scan(page, 'policy');
+    await screenshot(page, 'policy');
+    await visit(page, '/connectors', 'Connectors', 'connectors');
+    await visit(page, '/configs', 'Configs', 'configs');
+    await visit(page, '/inbox', 'Webhook inbox', 'inbox');
+    await visit(page, '/audit', 'Audit', 'audit');
+    await page.getByRole('cell', { name: 'POST /connectors', exact: true }).first().waitFor();
+  });
+});
