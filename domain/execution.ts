@@ -5,6 +5,12 @@
 import type { JobError, JobSpec, JobStatus, WaitReason } from './job';
 import type { PolicyDocument, ResilienceLimits } from './policy';
 
+/**
+ * Signal to a job's workflow that its connector's breaker or limits changed (an operator reset):
+ * a job waiting for a permit asks again at once instead of sleeping out its wait.
+ */
+export const PERMIT_CHANGED_SIGNAL = 'permitChanged';
+
 /** Workflow input: the job plus the policy version pinned when it was accepted. */
 export interface ExecuteJobInput {
   job: JobSpec;

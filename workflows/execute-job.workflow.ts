@@ -2,12 +2,16 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   CancellationScope,
+  condition,
+  defineSignal,
   isCancellation,
   proxyActivities,
+  setHandler,
   sleep,
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
+import { PERMIT_CHANGED_SIGNAL } from '../domain/execution';
 import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobActivities, JobOutcome, LostAttempt } from '../domain/execution';
 import type { JobError } from '../domain/job';
 import { isRetryable, resilienceLimits, retryDelayMs } from '../domain/policy';
@@ -35,6 +39,8 @@ export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobO
   let attempt = 0;
   let waitStreak = 0;
   let lostAttempt: LostAttempt | undefined;
+  let permitChanged = false;
+  setHandler(defineSignal(PERMIT_CHANGED_SIGNAL), () => void (permitChanged = true));
 
   try {
     for (;;) {
@@ -45,7 +51,9 @@ export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobO
       const outcome = await runAttempt({ job, attempt: attempt + 1, timeoutMs, limits, waitStreak, lostAttempt });
       if (outcome.kind === 'waiting') {
         waitStreak += 1;
-        await sleep(Math.max(1, Math.min(outcome.retryAfterMs, remainingMs)));
+        // The same durable timer as before (histories replay unchanged); a signal ends it early.
+        permitChanged = false;
+        await condition(() => permitChanged, Math.max(1, Math.min(outcome.retryAfterMs, remainingMs)));
         continue;
       }
       waitStreak = 0;

@@ -1,5 +1,5 @@
 import '@mantine/core/styles.css';
-import { Button, Center, createTheme, type CSSVariablesResolver, MantineProvider, Paper, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Center, createTheme, Modal, type CSSVariablesResolver, MantineProvider, Paper, Stack, Text, Title } from '@mantine/core';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
@@ -11,7 +11,16 @@ import { loadSettings, start } from './session';
 
 // Light and dark follow the system setting (defaultColorScheme "auto"). Shades are chosen for WCAG AA
 // contrast (the test's axe-core scan): primary 8 under white text, dimmed text one step darker.
-const theme = createTheme({ primaryColor: 'indigo', primaryShade: { light: 8, dark: 4 }, defaultRadius: 'sm' });
+const theme = createTheme({
+  primaryColor: 'indigo',
+  primaryShade: { light: 8, dark: 4 },
+  defaultRadius: 'sm',
+  // An alert's colour is its background and icon; its title stays in the text colour.
+  components: {
+    Alert: Alert.extend({ styles: { title: { color: 'var(--mantine-color-text)' } } }),
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
+  },
+});
 const cssVariables: CSSVariablesResolver = (current) => ({
   variables: {},
   light: { '--mantine-color-dimmed': current.colors.gray[7] },

@@ -3,12 +3,13 @@ import { EventsModule } from '../events/events.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { ResilienceModule } from '../resilience/resilience.module';
 import { SecretsModule } from '../secrets/secrets.module';
+import { TemporalModule } from '../temporal/temporal.module';
 import { ConnectorStateService } from './connector-state.service';
 import { ConnectorsController } from './connectors.controller';
 import { ConnectorsService } from './connectors.service';
 
 @Module({
-  imports: [PoliciesModule, ResilienceModule, EventsModule, SecretsModule],
+  imports: [PoliciesModule, ResilienceModule, EventsModule, SecretsModule, TemporalModule],
   controllers: [ConnectorsController],
   providers: [ConnectorsService, ConnectorStateService],
   exports: [ConnectorsService],

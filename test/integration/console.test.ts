@@ -35,6 +35,7 @@ describe('operator console in a real browser', () => {
   let closeBrowser: () => Promise<void>;
   const contexts: BrowserContext[] = [];
   const violations: Record<string, unknown[]> = {};
+  let signInShown = false;
 
   beforeAll(async () => {
     await downstream.start();
@@ -70,6 +71,12 @@ describe('operator console in a real browser', () => {
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(consoleUrl);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    if (!signInShown) {
+      signInShown = true;
+      await scan(page, 'sign-in');
+      await screenshot(page, 'sign-in');
+    }
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${oidc.issuer}/**`);
     await page.locator('input[name=login]').fill(login);
@@ -88,6 +95,23 @@ describe('operator console in a real browser', () => {
       const key = Object.keys(storage).find((name) => name.startsWith('oidc.user:'));
       return JSON.parse(storage.getItem(key ?? '') ?? '{}').access_token as string;
     });
+  }
+
+  /** Calls the api directly as the signed-in user of `page` (set-up and checks beside the UI). */
+  async function api(page: Page, method: string, url: string, json?: unknown) {
+    const reply = await http(method, url, { json, headers: { authorization: `Bearer ${await tokenOf(page)}` } });
+    if (reply.status >= 300) throw new Error(`${method} ${url}: ${reply.status} ${JSON.stringify(reply.body)}`);
+    return reply.body;
+  }
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   /** Visits a page of the console: waits for its heading, scans it, saves its screenshot. */
@@ -186,7 +210,7 @@ describe('operator console in a real browser', () => {
     // No reload: the stream brings the rest, and the status follows.
     await events.getByText('job.succeeded').waitFor({ timeout: 30_000 });
     await page.getByTestId('job-status').getByText('succeeded').waitFor();
-    await page.getByRole('cell', { name: '201' }).waitFor(); // the attempt's HTTP status
+    await page.getByRole('cell', { name: '201', exact: true }).waitFor(); // the attempt's HTTP status
     await scan(page, 'job');
     await screenshot(page, 'job');
     const call = downstream.callsTo('/charges')[0];
@@ -207,5 +231,153 @@ describe('operator console in a real browser', () => {
     await visit(page, '/inbox', 'Webhook inbox', 'inbox');
     await visit(page, '/audit', 'Audit', 'audit');
     await page.getByRole('cell', { name: 'POST /connectors', exact: true }).first().waitFor();
+  });
+
+  test('a failing connector: the breaker opens, Overview, the connector page and the waiting job say so; a reset from the UI lets the job complete', async () => {
+    let healthy = false;
+    downstream.on('/flaky', (_call, response) => (healthy ? json(response, 200, { ok: true }) : json(response, 503, { error: 'down' })));
+    const page = await signIn('ada-admin');
+    const policy = await api(page, 'POST', `${platform.control}/policies`, {
+      name: uniqueName('breaker').replace('_', '-'),
+      retry: { maxAttempts: 20, initialIntervalMs: 200, backoffCoefficient: 1, maxIntervalMs: 200, jitter: 0, nonRetryable: [], respectRetryAfter: true },
+      // openMs far beyond the test: only the reset from the UI closes it.
+      circuitBreaker: { enabled: true, failureRateThreshold: 0.5, minimumCalls: 2, windowMs: 60_000, openMs: 600_000, halfOpenMaxCalls: 1 },
+    });
+    const connector = await api(page, 'POST', `${platform.control}/connectors`, {
+      name: uniqueName('flaky').replace('_', '-'),
+      type: 'http',
+      baseUrl: downstream.url,
+      operations: { call: { method: 'POST', path: '/flaky' } },
+      allowPrivateNetwork: true,
+      policyId: policy.id,
+    });
+    const job = await api(page, 'POST', `${platform.exec}/execute`, { connector: connector.name, operation: 'call' });
+    await until('the job to wait on the open breaker', async () => {
+      const current = await api(page, 'GET', `${platform.exec}/jobs/${job.id}`);
+      return current.status === 'waiting' && current.waitReason === 'circuit_open' ? current : undefined;
+    });
+    const state = await api(page, 'GET', `${platform.control}/connectors/${connector.id}/state`);
+    expect(state.breaker.state).toBe('open');
+    const halfOpens = await page.evaluate((iso: string) => new Date(iso).toLocaleString(), state.breaker.openUntil as string);
+
+    await visit(page, '/', 'Overview', 'overview-breaker-open');
+    const row = page.getByRole('row').filter({ hasText: connector.name });
+    await row.getByText(`breaker open until ${halfOpens}`).waitFor();
+
+    await visit(page, `/connectors/${connector.id}`, `Connector ${connector.name}`, 'connector-breaker-open');
+    await page.getByTestId('breaker-state').getByText('open').waitFor();
+    expect(await page.getByTestId('half-opens-at').textContent()).toBe(`half-opens at ${halfOpens}`);
+
+    await visit(page, `/jobs/${job.id}`, `Job ${job.id.slice(0, 8)}`, 'job-waiting');
+    expect(await page.getByTestId('waiting-banner').textContent()).toContain(`circuit breaker is open until ${halfOpens}`);
+    expect(await page.getByTestId('job-status').textContent()).toBe('waiting');
+
+    healthy = true;
+    await visit(page, `/connectors/${connector.id}`, `Connector ${connector.name}`);
+    await page.getByRole('button', { name: 'Reset breaker' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reset breaker' }).click();
+    await page.getByTestId('breaker-state').getByText('closed').waitFor();
+    await visit(page, `/jobs/${job.id}`, `Job ${job.id.slice(0, 8)}`);
+    await page.getByTestId('job-status').getByText('succeeded').waitFor({ timeout: 30_000 });
+    const done = await api(page, 'GET', `${platform.exec}/jobs/${job.id}`);
+    expect(done.status).toBe('succeeded');
+    const manual = (await api(page, 'GET', `${platform.exec}/events?type=breaker.closed&limit=100`)).items.filter((event: { data: { connectorId: string } }) => event.data.connectorId === connector.id);
+    expect(manual.map((event: { data: { manual?: boolean } }) => event.data.manual)).toStrictEqual([true]);
+  });
+
+  test('DLQ: a failed job replayed with edited input from the UI; a bulk replay shows its dry-run count before it runs', async () => {
+    downstream.on('/check', (call, response) => (JSON.parse(call.body || '{}').mode === 'good' ? json(response, 200, { ok: true }) : json(response, 422, { error: 'bad mode' })));
+    const page = await signIn('ada-admin');
+    const connector = await api(page, 'POST', `${platform.control}/connectors`, {
+      name: uniqueName('check').replace('_', '-'),
+      type: 'http',
+      baseUrl: downstream.url,
+      operations: { check: { method: 'POST', path: '/check', body: { mode: '{mode}' } } },
+      allowPrivateNetwork: true,
+    });
+    const failed = [];
+    for (let i = 0; i < 2; i++) failed.push(await api(page, 'POST', `${platform.exec}/execute`, { connector: connector.name, operation: 'check', input: { mode: 'bad' } }));
+    await until('both jobs in the DLQ', async () => {
+      const dlq = await api(page, 'GET', `${platform.control}/dlq?connector=${connector.id}`);
+      return dlq.items.length === 2 ? dlq : undefined;
+    });
+
+    await visit(page, `/dlq?connector=${connector.id}`, 'Dead-letter queue', 'dlq');
+    for (const job of failed) await page.getByRole('link', { name: job.id.slice(0, 8) }).first().waitFor();
+
+    // Replay one with edited input.
+    const [first, second] = failed;
+    await visit(page, `/jobs/${first.id}`, `Job ${first.id.slice(0, 8)}`, 'job-failed');
+    await page.getByRole('button', { name: 'Replay…' }).click();
+    const editor = page.getByRole('dialog').getByLabel('Input (JSON)');
+    expect(JSON.parse(await editor.inputValue())).toStrictEqual({ mode: 'bad' });
+    await editor.fill('{ "mode": "good" }');
+    await page.getByRole('button', { name: 'Replay with this input' }).click();
+    await page.waitForURL((url) => /\/jobs\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(first.id));
+    await page.getByTestId('job-status').getByText('succeeded').waitFor({ timeout: 30_000 });
+    const replayId = page.url().split('/').pop()!;
+    const replay = await api(page, 'GET', `${platform.exec}/jobs/${replayId}`);
+    expect([replay.replayOf, replay.input, replay.status]).toStrictEqual([first.id, { mode: 'good' }, 'succeeded']);
+    expect(JSON.parse(downstream.callsTo('/check').at(-1)!.body)).toStrictEqual({ mode: 'good' });
+
+    // Bulk: the dry run's count first; nothing is replayed until confirmed.
+    const callsBefore = downstream.callsTo('/check').length;
+    await visit(page, `/dlq?connector=${connector.id}`, 'Dead-letter queue');
+    await page.getByRole('button', { name: 'Replay all matching…' }).click();
+    await page.getByTestId('dry-run-count').getByText('Dry run: 1 job would be replayed.').waitFor();
+    await scan(page, 'dlq bulk replay dialog');
+    await screenshot(page, 'dlq-bulk-replay');
+    const untouched = await api(page, 'GET', `${platform.exec}/jobs/${second.id}`);
+    expect(untouched.replayedBy).toBeNull();
+    expect(downstream.callsTo('/check').length).toBe(callsBefore);
+    await page.getByRole('button', { name: 'Replay 1 jobs' }).click();
+    await page.getByText('1 replayed, 0 failed.').waitFor();
+    const replayed = await until('the bulk replay to be recorded', async () => {
+      const current = await api(page, 'GET', `${platform.exec}/jobs/${second.id}`);
+      return current.replayedBy ? current : undefined;
+    });
+    expect(replayed.replayedBy).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test('a viewer sees no write controls; an executor-only token is refused the control pages with an explanation', async () => {
+    const admin = await signIn('ada-admin');
+    const connector = (await api(admin, 'GET', `${platform.control}/connectors`)).items[0];
+    const dlqJob = (await api(admin, 'GET', `${platform.control}/dlq`)).items[0] ?? (await api(admin, 'GET', `${platform.exec}/jobs?status=failed`)).items[0];
+    expect(connector).toBeDefined();
+    expect(dlqJob).toBeDefined();
+
+    const viewer = await signIn('vic-viewer');
+    const writeButtons = ['New connector', 'Edit', 'Reset breaker', 'Open breaker', 'New policy', 'New version', 'Create secret ref', 'Replay all matching…', 'Purge', 'Replay…', 'Cancel job', 'Run', 'Activate', 'Roll back', 'Retry', 'Delete'];
+    const pages: [string, string | RegExp, string?][] = [
+      ['/connectors', 'Connectors'],
+      [`/connectors/${connector.id}`, `Connector ${connector.name}`, 'viewer-connector'],
+      ['/policies', 'Policies'],
+      ['/secrets', 'Secret refs'],
+      ['/dlq', 'Dead-letter queue'],
+      ['/jobs', 'Jobs'],
+      [`/jobs/${dlqJob.id}`, `Job ${dlqJob.id.slice(0, 8)}`],
+      ['/configs', 'Configs'],
+      ['/inbox', 'Webhook inbox'],
+    ];
+    for (const [path, heading, shot] of pages) {
+      await visit(viewer, path, heading, shot);
+      for (const name of writeButtons) expect({ path, name, count: await viewer.getByRole('button', { name, exact: true }).count() }).toStrictEqual({ path, name, count: 0 });
+    }
+    await viewer.getByRole('table', { name: 'Webhook deliveries' }).or(viewer.getByText('No webhook deliveries yet.')).waitFor();
+    await visit(viewer, `/connectors/${connector.id}`, `Connector ${connector.name}`);
+    await viewer.getByTestId('breaker-state').waitFor(); // reads work
+
+    const executor = await signIn('eve-executor');
+    for (const [path, heading] of [['/connectors', 'Connectors'], ['/dlq', 'Dead-letter queue'], ['/secrets', 'Secret refs'], ['/audit', 'Audit']] as const) {
+      await visit(executor, path, heading, path === '/connectors' ? 'executor-refused' : undefined);
+      const alert = executor.getByRole('alert').first();
+      await alert.getByText(/^Access refused/).waitFor();
+      expect(await alert.textContent()).toContain('Control-plane pages need a role that reads the control plane (admin, operator or viewer). You are signed in with the roles: executor.');
+      expect(await alert.textContent()).toContain('HTTP 403 · FORBIDDEN');
+    }
+    // The exec plane is the executor's: its jobs page loads.
+    await visit(executor, '/jobs', 'Jobs');
+    expect(await executor.getByRole('alert').count()).toBe(0);
+    await executor.getByRole('button', { name: 'Run', exact: true }).waitFor();
   });
 });

@@ -134,6 +134,11 @@ export function when(iso: string | null | undefined): string {
   return iso ? new Date(iso).toLocaleString() : '—';
 }
 
+/** Red at shade 8 is below WCAG AA contrast against white; destructive buttons use 9. */
+function shade(color: string | undefined): string | undefined {
+  return color === 'red' ? 'red.9' : color;
+}
+
 /** A button that asks before it acts; shows the api's problem when the action fails. */
 export function ConfirmButton({
   label,
@@ -157,7 +162,7 @@ export function ConfirmButton({
   const [error, setError] = useState<unknown>(null);
   return (
     <>
-      <Button color={color} variant={variant ?? 'filled'} onClick={open}>
+      <Button color={shade(color)} variant={variant ?? 'filled'} onClick={open}>
         {label}
       </Button>
       <Modal opened={opened} onClose={close} title={title}>
@@ -169,7 +174,7 @@ export function ConfirmButton({
               Cancel
             </Button>
             <Button
-              color={color}
+              color={shade(color)}
               loading={busy}
               onClick={async () => {
                 setBusy(true);

@@ -146,7 +146,7 @@ export function DlqPage() {
                         <ConfirmButton
                           label="Purge"
                           color="red"
-                          variant="subtle"
+                          variant="default"
                           title="Purge this entry?"
                           message="It leaves the dead-letter queue; the job record stays."
                           onConfirm={async () => {

@@ -52,7 +52,7 @@ export function InboxPage() {
                     {canOperate && entry.status !== 'routed' && (
                       <ConfirmButton
                         label="Retry"
-                        variant="subtle"
+                        variant="default"
                         title="Route this event again?"
                         message="The archived event is routed again by its type."
                         onConfirm={async () => {

@@ -70,7 +70,7 @@ export function SecretsPage() {
                       <ConfirmButton
                         label="Delete"
                         color="red"
-                        variant="subtle"
+                        variant="default"
                         title={`Delete ${secret.name}?`}
                         message="Connectors that use it would fail; the api refuses while one does."
                         onConfirm={async () => {
