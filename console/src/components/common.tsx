@@ -108,7 +108,7 @@ const STATUS_COLOURS: Record<string, string> = {
 
 export function StatusBadge({ status, label }: { status: string; label?: string }) {
   return (
-    <Badge color={STATUS_COLOURS[status] ?? 'gray'} variant="dot">
+    <Badge color={STATUS_COLOURS[status] ?? 'gray'} variant="dot" styles={{ label: { overflow: 'visible' } }}>
       {label ?? status.replace('_', ' ')}
     </Badge>
   );

@@ -1,4 +1,5 @@
-import { Card, Group, Progress, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { BarChart } from '@mantine/charts';
+import { Card, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
@@ -9,6 +10,8 @@ import { useApp } from '../context';
 const STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
 const COLOURS: Record<string, string> = { queued: 'gray', running: 'blue', waiting: 'yellow', succeeded: 'green', failed: 'red', cancelled: 'dark', timed_out: 'orange' };
 const WINDOWS = { hour: 3_600_000, day: 86_400_000 } as const;
+// The chart's bars: 12 five-minute buckets for the last hour, 24 hourly ones for the last day.
+const BUCKETS = { hour: 12, day: 24 } as const;
 const PAGE_LIMIT = 10; // pages of 200 jobs: the overview counts at most 2,000 per window
 
 /** Connectors an operator should look at: breaker not closed, jobs waiting, or recent errors. */
@@ -32,16 +35,27 @@ function JobsByStatus() {
     queryFn: async () => {
       const createdAfter = new Date(Date.now() - WINDOWS[window]).toISOString();
       const counts: Record<string, number> = {};
+      const start = Date.now() - WINDOWS[window];
+      const size = WINDOWS[window] / BUCKETS[window];
+      const buckets: Record<string, string | number>[] = Array.from({ length: BUCKETS[window] }, (_, index) => ({
+        at: new Date(start + (index + 1) * size).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+        ...Object.fromEntries(STATUSES.map((status) => [status, 0])),
+      }));
       let cursor: string | undefined;
       let total = 0;
+      const result = (more: boolean) => ({ counts, total, more, buckets });
       for (let page = 0; page < PAGE_LIMIT; page++) {
         const body = await data(api.exec.GET('/jobs', { params: { query: { createdAfter, limit: 200, cursor } } }));
-        for (const job of body.items) counts[job.status] = (counts[job.status] ?? 0) + 1;
+        for (const job of body.items) {
+          counts[job.status] = (counts[job.status] ?? 0) + 1;
+          const bucket = buckets[Math.min(BUCKETS[window] - 1, Math.max(0, Math.floor((Date.parse(job.createdAt) - start) / size)))];
+          bucket[job.status] = Number(bucket[job.status]) + 1;
+        }
         total += body.items.length;
-        if (!body.nextCursor) return { counts, total, more: false };
+        if (!body.nextCursor) return result(false);
         cursor = body.nextCursor;
       }
-      return { counts, total, more: true };
+      return result(true);
     },
   });
   return (
@@ -62,13 +76,11 @@ function JobsByStatus() {
         />
       </Group>
       <QueryView query={query} plane="exec">
-        {({ counts, total, more }) => (
+        {({ counts, total, more, buckets }) => (
           <Stack gap="xs">
-            <Progress.Root size={24}>
-              {STATUSES.filter((status) => counts[status]).map((status) => (
-                <Progress.Section key={status} value={(100 * counts[status]) / total} color={COLOURS[status]} aria-label={`${status}: ${counts[status]}`} />
-              ))}
-            </Progress.Root>
+            <figure style={{ margin: 0 }} aria-label={`Jobs created per ${window === 'hour' ? 'five minutes' : 'hour'}, by status`}>
+              <BarChart h={200} data={buckets} dataKey="at" type="stacked" withTooltip={false} yAxisProps={{ allowDecimals: false }} series={STATUSES.map((status) => ({ name: status, color: `${COLOURS[status]}.6` }))} />
+            </figure>
             <Group gap="md">
               {STATUSES.map((status) => (
                 <Text key={status} size="sm" data-testid={`count-${status}`}>
