@@ -66,8 +66,8 @@ describe('operator console in a real browser', () => {
   });
 
   /** A fresh browser profile signed in as `login` through the provider's login form. */
-  async function signIn(login: keyof typeof ACCOUNTS): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  async function signIn(login: keyof typeof ACCOUNTS, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme });
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(consoleUrl);
@@ -182,6 +182,11 @@ describe('operator console in a real browser', () => {
     await dialog.getByRole('textbox', { name: /^Name/ }).fill(connectorName);
     await dialog.getByRole('textbox', { name: 'Policy' }).click();
     await page.getByRole('option', { name: policyName }).click();
+    // The api's validation errors land on the fields.
+    await dialog.getByLabel(/^Base URL/).fill('not a url');
+    await dialog.getByRole('button', { name: 'Create connector' }).click();
+    await dialog.getByText('baseUrl must be an http(s) URL').waitFor();
+    expect(await dialog.getByLabel(/^Base URL/).getAttribute('aria-invalid')).toBe('true');
     await dialog.getByLabel(/^Base URL/).fill(downstream.url);
     await dialog.getByLabel(/^Operations/).fill(JSON.stringify({ charge: { method: 'POST', path: '/charges', body: { amount: '{amount}' }, successStatuses: [201] } }));
     await dialog.getByRole('textbox', { name: 'Auth', exact: true }).click();
@@ -346,7 +351,15 @@ describe('operator console in a real browser', () => {
     expect(connector).toBeDefined();
     expect(dlqJob).toBeDefined();
 
-    const viewer = await signIn('vic-viewer');
+    // The viewer's system is in dark mode: the console follows it.
+    const viewer = await signIn('vic-viewer', 'dark');
+    expect(await viewer.locator('html').getAttribute('data-mantine-color-scheme')).toBe('dark');
+    await scan(viewer, 'overview (dark)');
+    await screenshot(viewer, 'overview-dark');
+    // Keyboard: the navigation is links that Enter follows.
+    await viewer.getByRole('link', { name: 'Connectors', exact: true }).focus();
+    await viewer.keyboard.press('Enter');
+    await viewer.getByRole('heading', { level: 1, name: 'Connectors' }).waitFor();
     const writeButtons = ['New connector', 'Edit', 'Reset breaker', 'Open breaker', 'New policy', 'New version', 'Create secret ref', 'Replay all matching…', 'Purge', 'Replay…', 'Cancel job', 'Run', 'Activate', 'Roll back', 'Retry', 'Delete'];
     const pages: [string, string | RegExp, string?][] = [
       ['/connectors', 'Connectors'],
