@@ -1,11 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
-import { isHttpSpec } from '../domain/connector-spec';
-import type { AttemptOutcome, AttemptRequest, FinishJobRequest, JobActivities, PermitDecision } from '../domain/execution';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type ConnectorDefinition, isHttpSpec } from '../domain/connector-spec';
+import type { AttemptOutcome, AttemptRequest, FinishJobRequest, JobActivities, Permit, PermitDecision } from '../domain/execution';
 import { ConfigurationError, type JobError, type JobSpec } from '../domain/job';
 import type { ResilienceLimits } from '../domain/policy';
-import { httpError, HttpRequestPlan, isSuccess, parseRetryAfter, planRequest, readResponse } from './http-request';
-import type { ActivityDependencies, BreakerTransition } from './ports';
+import { httpError, type HttpRequestPlan, type HttpResult, isSuccess, parseRetryAfter, planRequest, readResponse } from './http-request';
+import type { AcquireResult, ActivityDependencies, AttemptStart, BreakerTransition, CallVerdict } from './ports';
 import { authorize } from './secrets';
 import { findForbiddenTarget } from './ssrf';
 
@@ -15,6 +16,11 @@ const MIN_POLL_MS = 100;
 const MAX_POLL_MS = 2_000;
 /** How long a fail-closed job waits before asking an unreachable Redis again. */
 const REDIS_RETRY_MS = 1_000;
+/** A write of an outcome we already have is retried (while heartbeating) at this pace, so a Postgres blip costs no attempt. */
+const STORAGE_RETRY_MIN_MS = 250;
+const STORAGE_RETRY_MAX_MS = 2_000;
+/** A breaker transition event is worth a few seconds of retries, not the permit. */
+const TRANSITION_RECORD_TRIES = 5;
 
 const TRANSITION_EVENTS = { opened: 'breaker.opened', half_opened: 'breaker.half_opened', closed: 'breaker.closed' } as const;
 
@@ -23,105 +29,129 @@ export function outboundIdempotencyKey(jobId: string, step = 1): string {
   return `${jobId}:${step}`;
 }
 
-/** Builds the activities from injected dependencies; the worker registers the returned object. */
+/**
+ * Builds the activities from injected dependencies; the worker registers the returned object.
+ *
+ * `runAttempt` is retried by Temporal only for faults of the platform's own (a Postgres or Redis
+ * error before the call, a worker lost before it): such a try made no call, so it costs the job no
+ * attempt. Once the ledger has recorded `attempt.started`, a later try of the same attempt never
+ * calls again — it reports the attempt as lost.
+ */
 export function createActivities(deps: ActivityDependencies): JobActivities {
   async function recordTransition(job: JobSpec, transition: BreakerTransition | undefined, cause: Record<string, unknown>) {
     if (!transition) return;
     deps.metrics.breakerTransition(job.connectorId, transition);
-    await deps.ledger.recordConnectorEvent(job.tenantId, job.connectorId, TRANSITION_EVENTS[transition], { jobId: job.jobId, ...cause });
+    for (let tries = 1; ; tries++) {
+      try {
+        await deps.ledger.recordConnectorEvent(job.tenantId, job.connectorId, TRANSITION_EVENTS[transition], { jobId: job.jobId, ...cause });
+        return;
+      } catch (error) {
+        if (tries >= TRANSITION_RECORD_TRIES || Context.current().cancellationSignal.aborted) {
+          Context.current().log.warn('breaker transition event not recorded', { jobId: job.jobId, transition, error: String(error) });
+          return;
+        }
+        await delay(STORAGE_RETRY_MIN_MS * tries);
+      }
+    }
   }
 
-  /** A permit from the shared breaker/limiter/leases, or how long to wait. Redis errors follow the policy. */
+  /**
+   * A permit from the shared breaker/limiter/leases, or how long to wait. Only a Redis error here
+   * follows the policy's `onRedisUnavailable`; recording a transition is storage, not the limiter.
+   */
   async function acquirePermit(job: JobSpec, limits: ResilienceLimits, waitStreak: number): Promise<PermitDecision> {
     const pollMs = Math.min(MAX_POLL_MS, MIN_POLL_MS * 2 ** waitStreak);
+    let acquired: AcquireResult;
     try {
-      const { decision, transition } = await deps.resilience.acquire(job.connectorId, limits, randomUUID(), deps.slotTtlMs, pollMs);
-      await recordTransition(job, transition, {});
-      // Spread the waiters of a rate limit over a second so that they do not all wake together.
-      if (!decision.granted && decision.reason === 'rate_limited') decision.retryAfterMs += Math.round(Math.random() * 1000);
-      return decision;
+      acquired = await deps.resilience.acquire(job.connectorId, limits, randomUUID(), deps.slotTtlMs, pollMs);
     } catch (error) {
       Context.current().log.warn('breaker/limiter state unavailable', { jobId: job.jobId, mode: limits.onRedisUnavailable, error: String(error) });
       if (limits.onRedisUnavailable === 'fail_open') return { granted: true, token: '', probe: false };
       return { granted: false, reason: 'limiter_unavailable', retryAfterMs: REDIS_RETRY_MS };
     }
+    await recordTransition(job, acquired.transition, {});
+    const { decision } = acquired;
+    // Spread the waiters of a rate limit over a second so that they do not all wake together.
+    if (!decision.granted && decision.reason === 'rate_limited') decision.retryAfterMs += Math.round(Math.random() * 1000);
+    return decision;
+  }
+
+  /** Frees a permit's slots and tells the breaker what the call said — once per permit. */
+  async function release(job: JobSpec, limits: ResilienceLimits, permit: Permit, verdict: CallVerdict, attempt: number) {
+    if (!permit.token) return;
+    try {
+      const transition = await deps.resilience.report(job.connectorId, limits, permit.token, permit.probe, verdict);
+      await recordTransition(job, transition, { attempt });
+    } catch (error) {
+      // The slots expire on their own; the breaker misses one sample.
+      Context.current().log.warn('could not report the attempt to the breaker', { jobId: job.jobId, error: String(error) });
+    }
   }
 
   return {
-    /**
-     * One attempt: a permit taken right before the call (so limits hold at the downstream), then
-     * exactly one call, recorded in the ledger. Never throws for expected failures.
-     */
     async runAttempt(request: AttemptRequest): Promise<AttemptOutcome> {
       const context = Context.current();
-      const { job, limits } = request;
-      const fail = async (error: JobError, retryAfterMs?: number): Promise<AttemptOutcome> => {
-        await deps.ledger.attemptFailed(request, error);
-        deps.metrics.attempt(job.connectorId, 'failed');
-        context.log.info('attempt failed', { jobId: job.jobId, attempt: request.attempt, errorType: error.type, httpStatus: error.httpStatus });
-        return { kind: 'failed', error, retryAfterMs };
-      };
-
-      // Configuration errors need no permit: they fail without calling anything.
-      const connector = await deps.ledger.connector(job);
-      let plan: HttpRequestPlan | undefined;
-      let configurationError = !connector || !connector.enabled ? 'The connector no longer exists or is disabled.' : undefined;
-      if (connector && !configurationError) {
-        try {
-          plan = planRequest(connector.spec, job.operation, job.input, outboundIdempotencyKey(job.jobId));
-          // Credentials from the connector's secret ref; a missing secret is a configuration error.
-          if (isHttpSpec(connector.spec)) await authorize(plan, connector.spec.auth, (ref) => deps.secrets.resolve(job.tenantId, ref));
-        } catch (error) {
-          if (!(error instanceof ConfigurationError)) throw error;
-          configurationError = error.message;
-        }
-      }
-      if (!connector || !plan || configurationError) {
-        await deps.ledger.startAttempt(request);
-        return fail({ type: 'ConfigurationError', message: configurationError ?? 'The operation cannot be planned.', retryable: false });
-      }
-
-      const permit = await acquirePermit(job, limits, request.waitStreak);
-      if (!permit.granted) {
-        deps.metrics.permitDenied(job.connectorId, permit.reason);
-        await deps.ledger.markWaiting(job, permit.reason, permit.retryAfterMs);
-        return { kind: 'waiting', reason: permit.reason, retryAfterMs: permit.retryAfterMs };
-      }
-
-      const startedAt = Date.now();
-      let outcome: AttemptOutcome | undefined;
+      const { job } = request;
+      let held: Permit | undefined;
+      // Heartbeats cover the whole attempt (permit, ledger, call, body, outcome): they carry
+      // cancellation in, tell Temporal this worker is alive, and keep a held lease or probe slot.
+      const heartbeat = setInterval(() => {
+        context.heartbeat();
+        if (held?.token) deps.resilience.renew(job.connectorId, held.token, deps.slotTtlMs).catch(() => undefined);
+      }, HEARTBEAT_EVERY_MS);
       try {
-        // The call goes out the moment the permit is granted (limits hold at the downstream); the
-        // bookkeeping runs alongside it.
-        const [response] = await Promise.all([call(request, plan, permit.token), deps.ledger.startAttempt(request)]);
-        if (response instanceof Response) {
-          const result = await readResponse(response, deps.maxResponseBytes);
-          if (isSuccess(connector.spec, job.operation, response.status)) {
-            await deps.ledger.attemptSucceeded(request, result);
-            deps.metrics.attempt(job.connectorId, 'succeeded');
-            context.log.info('attempt succeeded', { jobId: job.jobId, attempt: request.attempt, httpStatus: response.status });
-            outcome = { kind: 'succeeded', httpStatus: response.status };
-          } else {
-            outcome = await fail(httpError(response.status), parseRetryAfter(response.headers.get('retry-after'), Date.now()));
-          }
-        } else {
-          outcome = await fail(response);
+        const limits = await deps.limits.forJob(job);
+        const prepared = await prepare(request);
+        if ('configurationError' in prepared) {
+          const start = await deps.ledger.startAttempt(request);
+          if (start.kind !== 'started') return alreadyDone(start, request);
+          return await failed(request, { type: 'ConfigurationError', message: prepared.configurationError, retryable: false });
         }
-        return outcome;
+
+        const permit = await acquirePermit(job, limits, request.waitStreak);
+        if (!permit.granted) {
+          deps.metrics.permitDenied(job.connectorId, permit.reason);
+          await deps.ledger.markWaiting(job, permit.reason, permit.retryAfterMs);
+          return { kind: 'waiting', reason: permit.reason, retryAfterMs: permit.retryAfterMs };
+        }
+        held = permit;
+
+        // Check the ledger before calling: never a second call for an outcome we already have.
+        let start: AttemptStart;
+        try {
+          start = await deps.ledger.startAttempt(request);
+        } catch (error) {
+          await release(job, limits, permit, 'none', request.attempt);
+          throw error;
+        }
+        if (start.kind !== 'started') {
+          await release(job, limits, permit, 'none', request.attempt);
+          return alreadyDone(start, request);
+        }
+
+        let verdict: CallVerdict = 'none';
+        let answer: CallAnswer;
+        const startedAt = Date.now();
+        try {
+          answer = await call(request, prepared.plan, prepared.definition);
+          const slowCallMs = limits.circuitBreaker.slowCallMs;
+          const slow = slowCallMs !== undefined && Date.now() - startedAt > slowCallMs;
+          // Only retryable failures and slow calls count against the connector: a 4xx says nothing about its health.
+          verdict = slow || (answer.kind === 'failed' && answer.error.retryable) ? 'failure' : 'success';
+        } finally {
+          held = undefined;
+          await release(job, limits, permit, verdict, request.attempt);
+        }
+
+        if (answer.kind === 'succeeded') {
+          await untilStored('attempt succeeded', () => deps.ledger.attemptSucceeded(request, answer.result));
+          deps.metrics.attempt(job.connectorId, 'succeeded');
+          context.log.info('attempt succeeded', { jobId: job.jobId, attempt: request.attempt, httpStatus: answer.result.status });
+          return { kind: 'succeeded', httpStatus: answer.result.status };
+        }
+        return await failed(request, answer.error, answer.retryAfterMs);
       } finally {
-        // Free the slots and feed the breaker. A 4xx or configuration error says nothing about the
-        // connector's health: only retryable failures and slow calls count against it.
-        if (permit.token) {
-          const slow = limits.circuitBreaker.slowCallMs !== undefined && Date.now() - startedAt > limits.circuitBreaker.slowCallMs;
-          const failed = slow || (outcome?.kind === 'failed' && outcome.error.retryable);
-          try {
-            const transition = await deps.resilience.report(job.connectorId, limits, permit.token, permit.probe, failed);
-            await recordTransition(job, transition, { attempt: request.attempt });
-          } catch (error) {
-            // The slots expire on their own; the breaker misses one sample.
-            context.log.warn('could not report the attempt to the breaker', { jobId: job.jobId, error: String(error) });
-          }
-        }
+        clearInterval(heartbeat);
       }
     },
 
@@ -131,19 +161,58 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
     },
   };
 
-  /** The HTTP call itself: a Response, or the network/timeout error it ended with. Cancellation propagates. */
-  async function call(request: AttemptRequest, plan: HttpRequestPlan, permitToken: string): Promise<Response | JobError> {
-    const context = Context.current();
+  async function failed(request: AttemptRequest, error: JobError, retryAfterMs?: number): Promise<AttemptOutcome> {
+    await untilStored('attempt failed', () => deps.ledger.attemptFailed(request, error));
+    deps.metrics.attempt(request.job.connectorId, 'failed');
+    Context.current().log.info('attempt failed', { jobId: request.job.jobId, attempt: request.attempt, errorType: error.type, httpStatus: error.httpStatus });
+    return { kind: 'failed', error, retryAfterMs };
+  }
+
+  /** The definition (pinned, or live for older jobs), the planned request and its credentials; or why there can be none. */
+  async function prepare(request: AttemptRequest): Promise<{ definition: ConnectorDefinition; plan: HttpRequestPlan } | { configurationError: string }> {
     const { job } = request;
+    const definition = request.connector ?? (await liveDefinition(job));
+    if (!definition) return { configurationError: 'The connector no longer exists or is disabled.' };
+    try {
+      const plan = planRequest(definition.spec, job.operation, job.input, outboundIdempotencyKey(job.jobId));
+      // Credentials from the connector's secret ref; a missing secret is a configuration error.
+      if (isHttpSpec(definition.spec)) await authorize(plan, definition.spec.auth, (ref) => deps.secrets.resolve(job.tenantId, ref));
+      return { definition, plan };
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      return { configurationError: error.message };
+    }
+  }
+
+  async function liveDefinition(job: JobSpec): Promise<ConnectorDefinition | undefined> {
+    const connector = await deps.ledger.connector(job);
+    return connector && connector.enabled ? connector : undefined;
+  }
+
+  /** Writes an outcome we already have, retrying storage faults until it lands (or the attempt is cancelled). */
+  async function untilStored(what: string, write: () => Promise<void>): Promise<void> {
+    const context = Context.current();
+    for (let waitMs = STORAGE_RETRY_MIN_MS; ; waitMs = Math.min(waitMs * 2, STORAGE_RETRY_MAX_MS)) {
+      try {
+        return await write();
+      } catch (error) {
+        if (context.cancellationSignal.aborted) throw error;
+        context.log.warn('ledger write failed; retrying', { what, error: String(error) });
+        await context.sleep(waitMs);
+      }
+    }
+  }
+
+  /**
+   * The HTTP call and its body, under one attempt timeout: the answer, or the network/timeout error
+   * it ended with. Cancellation propagates.
+   */
+  async function call(request: AttemptRequest, plan: HttpRequestPlan, definition: ConnectorDefinition): Promise<CallAnswer> {
+    const context = Context.current();
     const timeout = AbortSignal.timeout(request.timeoutMs);
-    // Heartbeats carry cancellation in and keep the concurrency lease alive while the call runs.
-    const heartbeat = setInterval(() => {
-      context.heartbeat();
-      if (permitToken) deps.resilience.renew(job.connectorId, permitToken, deps.slotTtlMs).catch(() => undefined);
-    }, HEARTBEAT_EVERY_MS);
     try {
       // The SSRF guard checks every address the target resolves to, and every redirect hop.
-      return await deps.outbound.send({
+      const response = await deps.outbound.send({
         url: plan.url,
         method: plan.method,
         headers: plan.headers,
@@ -152,18 +221,31 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
         allowPrivateNetwork: plan.allowPrivateNetwork === true,
         credentialHeaders: plan.credentialHeaders,
       });
+      const result = await readResponse(response, deps.maxResponseBytes);
+      if (isSuccess(definition.spec, request.job.operation, response.status)) return { kind: 'succeeded', result };
+      return { kind: 'failed', error: httpError(response.status), retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), Date.now()) };
     } catch (error) {
       if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? error;
       const forbidden = findForbiddenTarget(error);
-      if (forbidden) return { type: 'ForbiddenTarget', message: forbidden.message, retryable: false };
+      if (forbidden) return { kind: 'failed', error: { type: 'ForbiddenTarget', message: forbidden.message, retryable: false } };
       if (timeout.aborted) {
-        return { type: 'AttemptTimeout', message: `No response within the attempt timeout of ${request.timeoutMs} ms.`, retryable: true };
+        return { kind: 'failed', error: { type: 'AttemptTimeout', message: `No complete response within the attempt timeout of ${request.timeoutMs} ms.`, retryable: true } };
       }
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      return { type: 'NetworkError', message: `The connector could not be reached: ${cause}`, retryable: true };
-    } finally {
-      clearInterval(heartbeat);
+      return { kind: 'failed', error: { type: 'NetworkError', message: `The connector could not be reached: ${cause}`, retryable: true } };
     }
   }
 }
 
+/** What the downstream said to one call, classified. */
+type CallAnswer = { kind: 'succeeded'; result: HttpResult } | { kind: 'failed'; error: JobError; retryAfterMs?: number };
+
+/** The attempt needs no call: the job has ended, or this attempt already went out once and never reported. */
+function alreadyDone(start: Exclude<AttemptStart, { kind: 'started' }>, request: AttemptRequest): AttemptOutcome {
+  if (start.kind === 'finished') return { kind: 'finished', status: start.status, attempts: start.attempts };
+  return {
+    kind: 'failed',
+    lost: true,
+    error: { type: 'AttemptTimeout', message: `Attempt ${request.attempt} did not report (worker lost or attempt timeout).`, retryable: true },
+  };
+}

@@ -1,5 +1,5 @@
 /** What activities need from the outside world; the worker injects implementations (TypeORM, fetch). */
-import type { AttemptRequest, FinishJobRequest, PermitDecision } from '../domain/execution';
+import type { AttemptRequest, FinishJobRequest, PermitDecision, TerminalStatus } from '../domain/execution';
 import type { EventType } from '../domain/events';
 import type { JobError, JobSpec, WaitReason } from '../domain/job';
 import type { ResilienceLimits } from '../domain/policy';
@@ -14,15 +14,23 @@ export interface ConnectorSnapshot {
   spec: ConnectorSpec;
 }
 
+/**
+ * What the ledger says when an attempt is about to call: go ahead; the job already ended (an
+ * earlier try committed its outcome); or this attempt was started before by a try that never
+ * reported (its call may have gone out, so it is a lost attempt and is not made again).
+ */
+export type AttemptStart = { kind: 'started' } | { kind: 'finished'; status: TerminalStatus; attempts: number } | { kind: 'already_started' };
+
 /** The job projection and event log, written as attempts progress. */
 export interface JobLedger {
-  /** The job's connector as it is now, or null when it was deleted. */
+  /** The job's connector as it is now, or null when it was deleted (jobs started before definitions were pinned). */
   connector(job: JobSpec): Promise<ConnectorSnapshot | null>;
   /**
-   * Marks the job running (creating its record if the api died before committing it), and records
-   * `job.started` on the first attempt and `attempt.started`.
+   * Unless the job has ended or this attempt was started before: marks the job running (creating
+   * its record if the api died before committing it), and records `job.started` on the first
+   * attempt and `attempt.started`.
    */
-  startAttempt(request: AttemptRequest): Promise<void>;
+  startAttempt(request: AttemptRequest): Promise<AttemptStart>;
   attemptSucceeded(request: AttemptRequest, result: HttpResult): Promise<void>;
   attemptFailed(request: AttemptRequest, error: JobError): Promise<void>;
   finishJob(request: FinishJobRequest): Promise<void>;
@@ -34,17 +42,28 @@ export interface JobLedger {
 
 export type BreakerTransition = 'opened' | 'half_opened' | 'closed';
 
+/**
+ * What a call that was made tells the breaker: `failure` for a retryable-class failure or a slow
+ * call, `success` for anything else that answered, `none` when it ended without an answer
+ * (cancelled, lost): its slots free and it decides nothing.
+ */
+export type CallVerdict = 'success' | 'failure' | 'none';
+
+export interface AcquireResult {
+  decision: PermitDecision;
+  transition?: BreakerTransition;
+}
+
 /** The fleet-wide breaker, rate limiter and leases (Redis); see src/resilience/resilience-store.ts. */
 export interface ResiliencePort {
-  acquire(
-    connectorId: string,
-    limits: ResilienceLimits,
-    token: string,
-    slotTtlMs: number,
-    pollMs: number,
-  ): Promise<{ decision: PermitDecision; transition?: BreakerTransition }>;
-  renew(connectorId: string, token: string, slotTtlMs: number): Promise<void>;
-  report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, failed: boolean): Promise<BreakerTransition | undefined>;
+  acquire(connectorId: string, limits: ResilienceLimits, token: string, slotTtlMs: number, pollMs: number): Promise<AcquireResult>;
+  renew(connectorId: string, token: string, slotTtlMs: number): Promise<number>;
+  report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, verdict: CallVerdict): Promise<BreakerTransition | undefined>;
+}
+
+/** The connector's live limits (SPEC §3.10): its governing policy's breaker, rate limit and concurrency. */
+export interface LimitsSource {
+  forJob(job: JobSpec): Promise<ResilienceLimits>;
 }
 
 /** Counters the worker exports on /metrics. */
@@ -82,6 +101,7 @@ export interface OutboundHttp {
 
 export interface ActivityDependencies {
   ledger: JobLedger;
+  limits: LimitsSource;
   resilience: ResiliencePort;
   metrics: ActivityMetrics;
   outbound: OutboundHttp;

@@ -35,6 +35,13 @@ export interface StripeRoute {
   operation: string;
 }
 
+/** What a running job calls: the connector's definition as it was when the job started (SPEC §3.10). */
+export interface ConnectorDefinition {
+  name: string;
+  type: string;
+  spec: ConnectorSpec;
+}
+
 /** Stripe webhook ingress. It calls nothing itself, so it has no operations (an empty map). */
 export interface StripeConnectorSpec {
   signingSecretRef: string;

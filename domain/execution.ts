@@ -2,8 +2,9 @@
  * The contract between the job workflow and its activities: what the workflow is started with,
  * what it asks an attempt to do, and what comes back. Pure types.
  */
+import type { ConnectorDefinition } from './connector-spec';
 import type { JobError, JobSpec, JobStatus, WaitReason } from './job';
-import type { PolicyDocument, ResilienceLimits } from './policy';
+import type { PolicyDocument } from './policy';
 
 /**
  * Signal to a job's workflow that its connector's breaker or limits changed (an operator reset):
@@ -11,10 +12,15 @@ import type { PolicyDocument, ResilienceLimits } from './policy';
  */
 export const PERMIT_CHANGED_SIGNAL = 'permitChanged';
 
-/** Workflow input: the job plus the policy version pinned when it was accepted. */
+/**
+ * Workflow input: the job plus what was pinned when it was accepted — the policy version (its retry
+ * and timeouts; limits are the connector's live settings) and the connector's definition. Jobs
+ * started before the definition was pinned have no `connector` and read it live.
+ */
 export interface ExecuteJobInput {
   job: JobSpec;
   policy: PolicyDocument;
+  connector?: ConnectorDefinition;
 }
 
 /** An attempt that died without reporting (worker crash, activity timeout); recorded by whoever runs next. */
@@ -41,14 +47,19 @@ export type PermitDecision =
 export type AttemptOutcome =
   | { kind: 'succeeded'; httpStatus: number }
   | { kind: 'failed'; error: JobError; retryAfterMs?: number; lost?: true }
-  | { kind: 'waiting'; reason: WaitReason; retryAfterMs: number };
+  | { kind: 'waiting'; reason: WaitReason; retryAfterMs: number }
+  /** The ledger already holds the job's end (an earlier try committed it): no call was made. */
+  | { kind: 'finished'; status: TerminalStatus; attempts: number };
+
+export type TerminalStatus = Extract<JobStatus, 'succeeded' | 'failed' | 'cancelled' | 'timed_out'>;
 
 export interface AttemptRequest {
   job: JobSpec;
   /** The attempt number this call will have if a permit is granted. */
   attempt: number;
   timeoutMs: number;
-  limits: ResilienceLimits;
+  /** The pinned definition; absent for jobs started before it was pinned. */
+  connector?: ConnectorDefinition;
   /** Consecutive waits so far; lengthens the polling interval for waits with no known end. */
   waitStreak: number;
   lostAttempt?: LostAttempt;
@@ -64,7 +75,7 @@ export interface FinishJobRequest {
 }
 
 export interface JobOutcome {
-  status: Extract<JobStatus, 'succeeded' | 'failed' | 'cancelled' | 'timed_out'>;
+  status: TerminalStatus;
   attempts: number;
   error?: JobError;
 }

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Environment } from './config/environment';
 import { processInfrastructure } from './process-infrastructure';
 import { ConnectorSnapshotsModule } from './connectors/connector-snapshots.module';
+import { GoverningPolicyModule } from './configs/governing-policy';
 import { EventsService } from './events/events.service';
 import { HealthModule } from './health/health.module';
 import { JobLedgerService } from './jobs/job-ledger.service';
@@ -11,6 +12,7 @@ import { ResilienceModule } from './resilience/resilience.module';
 import { RetentionService } from './retention/retention.service';
 import { SecretResolver } from './secrets/secret-resolver';
 import { TemporalModule } from './temporal/temporal.module';
+import { LiveLimits } from './worker/live-limits';
 import { TemporalWorkerService } from './worker/temporal-worker.service';
 
 /** The worker process: Temporal workers plus a small health/metrics HTTP surface. */
@@ -26,8 +28,9 @@ export class WorkerModule {
         ResilienceModule,
         TemporalModule,
         ConnectorSnapshotsModule,
+        GoverningPolicyModule,
       ],
-      providers: [EventsService, JobLedgerService, TemporalWorkerService, WorkerMetrics, RetentionService, SecretResolver],
+      providers: [EventsService, JobLedgerService, LiveLimits, TemporalWorkerService, WorkerMetrics, RetentionService, SecretResolver],
     };
   }
 }

@@ -5,6 +5,7 @@ import {
   condition,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -14,10 +15,13 @@ import {
 import { PERMIT_CHANGED_SIGNAL } from '../domain/execution';
 import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobActivities, JobOutcome, LostAttempt } from '../domain/execution';
 import type { JobError } from '../domain/job';
-import { isRetryable, resilienceLimits, retryDelayMs } from '../domain/policy';
+import { isRetryable, retryDelayMs } from '../domain/policy';
 
-/** Slack on top of the attempt timeout for the activity's own bookkeeping (DB and Redis writes). */
-const ATTEMPT_BOOKKEEPING_MS = 10_000;
+/**
+ * Slack on top of the attempt timeout for the activity's own bookkeeping (DB and Redis writes,
+ * retried while heartbeating, so a storage blip does not turn a finished call into a lost one).
+ */
+const ATTEMPT_BOOKKEEPING_MS = 60_000;
 /** A worker that dies mid-call is noticed within this time, and the attempt is retried elsewhere. */
 const ATTEMPT_HEARTBEAT_MS = 5_000;
 
@@ -28,13 +32,13 @@ const bookkeeping = proxyActivities<JobActivities>({
 });
 
 /**
- * One job: the attempt loop (SPEC §3). Each attempt is a single-try activity that first takes a
- * permit (breaker, rate limit, concurrency lease) right before calling; without one it reports
- * `waiting` and the workflow sleeps on a durable timer without using an attempt. The workflow owns
- * every retry decision.
+ * One job: the attempt loop (SPEC §3). Each attempt is an activity that first takes a permit
+ * (breaker, rate limit, concurrency lease — the connector's live limits) right before calling;
+ * without one it reports `waiting` and the workflow sleeps on a durable timer without using an
+ * attempt. The workflow owns every retry decision; Temporal retries the activity only for
+ * platform faults before its call (see activities/index.ts).
  */
-export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobOutcome> {
-  const limits = resilienceLimits(policy);
+export async function executeJob({ job, policy, connector }: ExecuteJobInput): Promise<JobOutcome> {
   const deadline = workflowInfo().startTime.getTime() + policy.timeouts.totalMs;
   let attempt = 0;
   let waitStreak = 0;
@@ -48,7 +52,8 @@ export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobO
       if (remainingMs <= 0) return await finish('timed_out', attempt, totalTimeoutError(policy.timeouts.totalMs));
 
       const timeoutMs = Math.min(policy.timeouts.attemptMs, remainingMs);
-      const outcome = await runAttempt({ job, attempt: attempt + 1, timeoutMs, limits, waitStreak, lostAttempt });
+      const outcome = await runAttempt({ job, attempt: attempt + 1, timeoutMs, connector, waitStreak, lostAttempt }, deadline);
+      if (outcome.kind === 'finished') return { status: outcome.status, attempts: outcome.attempts };
       if (outcome.kind === 'waiting') {
         waitStreak += 1;
         // The same durable timer as before (histories replay unchanged); a signal ends it early.
@@ -62,6 +67,11 @@ export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobO
       if (outcome.kind === 'succeeded') return { status: 'succeeded', attempts: attempt };
       if (outcome.lost) lostAttempt = { attempt, error: outcome.error };
 
+      // The deadline, not the attempt timeout, cut this attempt short: the job timed out (SPEC §3.7).
+      const cutByDeadline = outcome.error.type === 'AttemptTimeout' && (timeoutMs < policy.timeouts.attemptMs || Date.now() >= deadline);
+      if (cutByDeadline && patched('deadline-cut-attempt-is-timed-out')) {
+        return await finish('timed_out', attempt, totalTimeoutError(policy.timeouts.totalMs));
+      }
       if (!isRetryable(policy.retry, outcome.error)) return await finish('failed', attempt, { ...outcome.error, retryable: false });
       if (attempt >= policy.retry.maxAttempts) return await finish('failed', attempt, outcome.error);
 
@@ -84,12 +94,14 @@ export async function executeJob({ job, policy }: ExecuteJobInput): Promise<JobO
   }
 }
 
-async function runAttempt(request: AttemptRequest): Promise<AttemptOutcome> {
+async function runAttempt(request: AttemptRequest, deadline: number): Promise<AttemptOutcome> {
   const { runAttempt: callConnector } = proxyActivities<JobActivities>({
     startToCloseTimeout: request.timeoutMs + ATTEMPT_BOOKKEEPING_MS,
     heartbeatTimeout: ATTEMPT_HEARTBEAT_MS,
-    // Exactly one try per attempt: retries are this workflow's decision.
-    retry: { maximumAttempts: 1 },
+    // Tries past the first retry platform faults only: a try that got as far as the call never
+    // calls again (the ledger knows), so retries of attempts stay this workflow's decision.
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+    scheduleToCloseTimeout: Math.max(1, deadline - Date.now()) + ATTEMPT_BOOKKEEPING_MS,
     // On cancel, wait until the attempt has aborted its call: `cancelled` then means nothing is in flight.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
@@ -97,7 +109,8 @@ async function runAttempt(request: AttemptRequest): Promise<AttemptOutcome> {
     return await callConnector(request);
   } catch (error) {
     if (isCancellation(error) || !(error instanceof ActivityFailure)) throw error;
-    // The attempt never reported: its worker died or it overran. Retryable, recorded by the next one.
+    // The attempt never reported: its tries ran out of time (platform faults past the deadline, a
+    // worker lost) or failed in a way no try recovers from. Retryable, recorded by the next one.
     const timedOut = error.cause instanceof TimeoutFailure;
     return {
       kind: 'failed',

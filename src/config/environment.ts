@@ -179,6 +179,13 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(3600)
   WORKER_SHUTDOWN_GRACE_SECONDS = 30;
 
+  /**
+   * worker: a concurrency lease or half-open probe slot outlives its holder's last renewal (every
+   * second) by this much, so the slots of a dead worker free themselves within it.
+   */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(300_000)
+  ORCH_LEASE_TTL_MS = 10_000;
+
   /** api: after SIGTERM, seconds it keeps serving (not ready, `Connection: close`) before it stops accepting. */
   @Transform(toInt) @IsInt() @Min(0) @Max(300)
   ORCH_SHUTDOWN_DRAIN_SECONDS = 0;

@@ -4,11 +4,11 @@ import { DataSource } from 'typeorm';
 import { AppError, FieldError } from '../common/app-error';
 import { isUuid } from '../common/identifiers';
 import { isUniqueViolation } from '../database/postgres-errors';
-import type { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { EventsService } from '../events/events.service';
 import { ConfigDocument, ConfigEntity, PolicyVersionRef } from './config.entity';
 import { CreateConfigDto } from './config.dto';
+import { GoverningPolicy } from './governing-policy';
 
 
 /**
@@ -21,6 +21,7 @@ export class ConfigsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventsService,
     private readonly connectors: ConnectorsService,
+    private readonly governing: GoverningPolicy,
   ) {}
 
   async create(tenantId: string, dto: CreateConfigDto, createdBy: string): Promise<ConfigEntity> {
@@ -52,18 +53,8 @@ export class ConfigsService {
   }
 
   /** The active config, or null when none was ever activated. */
-  async active(tenantId: string): Promise<ConfigEntity | null> {
-    // One round trip: this runs on every POST /execute and every rate-limit refresh.
-    return this.dataSource
-      .getRepository(ConfigEntity)
-      .createQueryBuilder('c')
-      .innerJoin(
-        (sub) => sub.select('a.version', 'version').from('config_activations', 'a').where('a.tenant_id = :tenantId').orderBy('a.id', 'DESC').limit(1),
-        'active',
-        'active.version = c.version',
-      )
-      .where('c.tenant_id = :tenantId', { tenantId })
-      .getOne();
+  active(tenantId: string): Promise<ConfigEntity | null> {
+    return this.governing.activeConfig(tenantId);
   }
 
   async activate(tenantId: string, version: number, by: string): Promise<ConfigEntity> {
@@ -84,14 +75,6 @@ export class ConfigsService {
     if (rows.length < 2) throw new AppError('NOTHING_TO_ROLL_BACK', 'No earlier config version was ever active.');
     await this.movePointer(tenantId, rows[1].version, 'rollback', by, rows[0].version);
     return this.get(tenantId, rows[1].version);
-  }
-
-  /** The policy version a new job of `connector` runs under according to the active config, if it says. */
-  async resolve(tenantId: string, connector: ConnectorEntity): Promise<{ configVersion: number | null; policy: PolicyVersionRef | null }> {
-    const config = await this.active(tenantId);
-    if (!config) return { configVersion: null, policy: null };
-    const { bindings, defaultPolicy } = config.document;
-    return { configVersion: config.version, policy: bindings[connector.id] ?? defaultPolicy ?? null };
   }
 
   private async movePointer(tenantId: string, version: number, action: 'activate' | 'rollback', by: string, from?: number) {

@@ -12,8 +12,8 @@ class BreakerView {
 class RateLimitStateView {
   @ApiProperty() permitsPerSecond: number;
   @ApiProperty() burst: number;
-  @ApiProperty({ description: 'Permits taken in the last second.' }) usedInWindow: number;
-  @ApiProperty({ description: 'Permits (tokens) available now.' }) available: number;
+  @ApiProperty({ description: 'Calls that may go at once right now (up to burst + 1 after a quiet spell).' }) available: number;
+  @ApiProperty({ description: 'Milliseconds until the next call would be admitted (0 when one is available now).' }) nextPermitInMs: number;
 }
 
 class ConcurrencyStateView {
@@ -32,7 +32,7 @@ class RecentErrorView {
 export class ConnectorStateView {
   @ApiProperty({ format: 'uuid' }) connectorId: string;
   @ApiProperty() name: string;
-  @ApiProperty({ description: 'The policy version new jobs of this connector get.', example: { id: '…', version: 2 } })
+  @ApiProperty({ description: 'The policy version that governs this connector: its limits are in force for every job, and new jobs get its retry and timeouts.', example: { id: '…', version: 2 } })
   policy: { id: string; version: number };
   @ApiProperty({ type: BreakerView }) breaker: BreakerView;
   @ApiProperty({ type: RateLimitStateView, nullable: true }) rateLimit: RateLimitStateView | null;

@@ -4,8 +4,9 @@ import { DataSource } from 'typeorm';
 import { resilienceLimits } from '../../domain/policy';
 import { AppError } from '../common/app-error';
 import { EventsService } from '../events/events.service';
-import { PoliciesService } from '../policies/policies.service';
+import { breakerTransitions } from '../metrics/breaker-transitions';
 import { ResilienceStore } from '../resilience/resilience-store';
+import { ConnectorPolicySource } from './connector-policy-source';
 import { ConnectorEntity } from './connector.entity';
 import { ConnectorStateView } from './connector-state.dto';
 import { ConnectorsService } from './connectors.service';
@@ -24,7 +25,7 @@ export class ConnectorStateService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly connectors: ConnectorsService,
-    private readonly policies: PoliciesService,
+    private readonly governing: ConnectorPolicySource,
     private readonly resilience: ResilienceStore,
     private readonly events: EventsService,
     private readonly temporal: TemporalService,
@@ -41,9 +42,10 @@ export class ConnectorStateService {
   /** Operator override of the breaker; the transition is recorded as an event like any other. */
   async breaker(tenantId: string, idOrName: string, action: 'reset' | 'open', by: string): Promise<ConnectorStateView> {
     const connector = await this.connectors.get(tenantId, idOrName);
-    const pinned = await this.policies.pinLatest(tenantId, connector.policyId);
+    const { pinned } = await this.governing.of(tenantId, connector);
     const transition = await this.redis(() => this.resilience.force(connector.id, action, pinned.document.circuitBreaker.openMs));
     if (transition) {
+      breakerTransitions.inc({ connector: connector.id, transition, trigger: 'operator' });
       await this.events.append(this.dataSource.manager, tenantId, null, transition === 'opened' ? 'breaker.opened' : 'breaker.closed', {
         connectorId: connector.id,
         manual: true,
@@ -75,7 +77,8 @@ export class ConnectorStateService {
   }
 
   private async state(connector: ConnectorEntity): Promise<ConnectorStateView> {
-    const pinned = await this.policies.pinLatest(connector.tenantId, connector.policyId);
+    // The limits in force: the governing policy's, which every running job of the connector applies.
+    const { pinned } = await this.governing.of(connector.tenantId, connector);
     const [snapshot, recentErrors, backlog] = await Promise.all([
       this.resilience.snapshot(connector.id, resilienceLimits(pinned.document)).catch(() => undefined),
       this.recentErrors(connector),

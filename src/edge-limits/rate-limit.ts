@@ -2,37 +2,7 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { Environment } from '../config/environment';
 import { RedisService } from '../redis/redis.module';
-
-/**
- * A token bucket per tenant, in Redis so every api replica shares it: ARGV[2] (capacity) tokens at most,
- * refilled at `rate` per second from Redis' own clock. One request takes one token.
- * Returns { allowed, tokens left (string, fractional), ms until one token, ms until full }.
- */
-export const TENANT_BUCKET_LUA = `
-local rate = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1])
-local at = tonumber(state[2])
-if tokens == nil or at == nil then
-  tokens = capacity
-  at = now
-end
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate / 1000)
-local allowed = 0
-local retry = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  retry = math.ceil((1 - tokens) * 1000 / rate)
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.min(86400000, math.ceil(capacity * 1000 / rate) + 1000))
-return { allowed, tostring(tokens), retry, math.ceil((capacity - tokens) * 1000 / rate) }
-`;
+import { GCRA_SCRIPT, type GcraReply, toGcraReply } from '../resilience/gcra';
 
 export interface RateDecision {
   allowed: boolean;
@@ -54,19 +24,18 @@ export function rateLimitHeaders(decision: RateDecision, limit: TenantLimit): Re
   };
 }
 
-export function toDecision(reply: [number, string, number, number], capacity: number): RateDecision {
-  const [allowed, tokens, retryMs, fullMs] = reply;
+export function toDecision(reply: GcraReply, capacity: number): RateDecision {
   return {
-    allowed: allowed === 1,
+    allowed: reply.allowed,
     limit: capacity,
-    remaining: Math.max(0, Math.floor(Number(tokens))),
-    retryAfterSeconds: allowed === 1 ? 0 : Math.max(1, Math.ceil(retryMs / 1000)),
-    resetSeconds: Math.max(0, Math.ceil(fullMs / 1000)),
+    remaining: Math.max(0, reply.remaining),
+    retryAfterSeconds: reply.allowed ? 0 : Math.max(1, Math.ceil(reply.retryAfterMs / 1000)),
+    resetSeconds: Math.max(0, Math.ceil(reply.resetMs / 1000)),
   };
 }
 
 interface ScriptedRedis {
-  orchTenantBucket(key: string, rate: number, capacity: number): Promise<[number, string, number, number]>;
+  orchGcra(key: string, permitsPerSecond: number, burst: number): Promise<[number, number, number, number]>;
 }
 
 export interface TenantLimit {
@@ -76,7 +45,11 @@ export interface TenantLimit {
   burst: number;
 }
 
-/** Bucket capacity for a limit: one second's worth plus the burst (at least one request). */
+/**
+ * How many requests may arrive at once after a quiet spell: one second's worth plus the burst (at
+ * least one). The limit is the platform's one GCRA (src/resilience/gcra.ts) with burst capacity − 1,
+ * the exact equivalent of a token bucket of this capacity.
+ */
 export function bucketCapacity(limit: TenantLimit): number {
   return Math.max(1, Math.floor(limit.rate + limit.burst));
 }
@@ -106,7 +79,7 @@ export class TenantRateLimiter {
     @Optional() private readonly source?: TenantLimitSource,
   ) {
     this.client = redis.client;
-    if (!('orchTenantBucket' in this.client)) this.client.defineCommand('orchTenantBucket', { numberOfKeys: 1, lua: TENANT_BUCKET_LUA });
+    if (!('orchGcra' in this.client)) this.client.defineCommand('orchGcra', { numberOfKeys: 1, lua: GCRA_SCRIPT });
   }
 
   get defaultLimit(): TenantLimit {
@@ -139,8 +112,8 @@ export class TenantRateLimiter {
     if (this.client.status !== 'ready' && this.client.status !== 'wait' && this.client.status !== 'connecting') return undefined;
     const capacity = bucketCapacity(limit);
     try {
-      const reply = await (this.client as unknown as ScriptedRedis).orchTenantBucket(`orch:ratelimit:tenant:{${tenantId}}`, limit.rate, capacity);
-      return { decision: toDecision(reply, capacity), limit };
+      const reply = await (this.client as unknown as ScriptedRedis).orchGcra(`orch:ratelimit:tenant:{${tenantId}}:gcra`, limit.rate, capacity - 1);
+      return { decision: toDecision(toGcraReply(reply), capacity), limit };
     } catch (error) {
       if (Date.now() - this.lastWarning > 10_000) {
         this.lastWarning = Date.now();

@@ -3,10 +3,10 @@ import { Context } from '@temporalio/activity';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { HttpResult } from '../../activities/http-request';
-import type { ConnectorSnapshot, JobLedger } from '../../activities/ports';
-import type { AttemptRequest, FinishJobRequest, LostAttempt } from '../../domain/execution';
+import type { AttemptStart, ConnectorSnapshot, JobLedger } from '../../activities/ports';
+import type { AttemptRequest, FinishJobRequest, LostAttempt, TerminalStatus } from '../../domain/execution';
 import type { EventType } from '../../domain/events';
-import { type JobError, type JobSpec, type JobStatus, TERMINAL_STATUSES, type WaitReason } from '../../domain/job';
+import { isTerminal, type JobError, type JobSpec, type JobStatus, TERMINAL_STATUSES, type WaitReason } from '../../domain/job';
 import { ConnectorSnapshots } from '../connectors/connector-snapshots.module';
 import { EventsService } from '../events/events.service';
 import { workflowIdForJob } from './workflow-id';
@@ -30,28 +30,35 @@ export class JobLedgerService implements JobLedger {
     return this.connectors.find(job.tenantId, job.connectorId);
   }
 
-  startAttempt({ job, attempt, lostAttempt }: AttemptRequest): Promise<void> {
+  startAttempt({ job, attempt, lostAttempt }: AttemptRequest): Promise<AttemptStart> {
     const { info } = Context.current();
     return this.dataSource.transaction(async (manager) => {
       // The api inserts the row in the transaction that starts the workflow; this upsert waits for
-      // that commit, and recreates the row if the api died before committing (nothing accepted is lost).
-      const [row]: { inserted: boolean }[] = await manager.query(
+      // that commit, and recreates the row if the api died before committing (nothing accepted is
+      // lost). It changes nothing: it locks the row and reads where the job stands.
+      const [row]: { inserted: boolean; status: JobStatus; attempts: number }[] = await manager.query(
         `INSERT INTO jobs (id, tenant_id, connector_id, operation, input, status, policy_id, policy_version, config_version,
-                           attempts, workflow_id, run_id, task_queue, started_at)
-         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12, now())
-         ON CONFLICT (id) DO UPDATE SET status = 'running', wait_reason = NULL,
-                attempts = GREATEST(jobs.attempts, EXCLUDED.attempts), started_at = COALESCE(jobs.started_at, now())
-          WHERE jobs.${NOT_TERMINAL} AND jobs.tenant_id = EXCLUDED.tenant_id
-         RETURNING (xmax = 0) AS inserted`,
+                           attempts, workflow_id, run_id, task_queue)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, 0, $9, $10, $11)
+         ON CONFLICT (id) DO UPDATE SET tenant_id = jobs.tenant_id WHERE jobs.tenant_id = EXCLUDED.tenant_id
+         RETURNING (xmax = 0) AS inserted, status, attempts`,
         [job.jobId, job.tenantId, job.connectorId, job.operation, JSON.stringify(job.input), job.policyId, job.policyVersion,
-          job.configVersion, attempt, info.workflowExecution?.workflowId ?? workflowIdForJob(job.jobId), info.workflowExecution?.runId ?? null,
+          job.configVersion, info.workflowExecution?.workflowId ?? workflowIdForJob(job.jobId), info.workflowExecution?.runId ?? null,
           info.taskQueue],
       );
-      if (!row) throw new Error(`Job ${job.jobId} has already finished`);
+      if (!row) throw new Error(`Job ${job.jobId} belongs to another tenant`);
+      if (isTerminal(row.status)) return { kind: 'finished', status: row.status as TerminalStatus, attempts: row.attempts };
+      if (row.attempts >= attempt) return { kind: 'already_started' };
+      await manager.query(
+        `UPDATE jobs SET status = 'running', wait_reason = NULL, attempts = $3, started_at = COALESCE(started_at, now())
+          WHERE id = $1 AND tenant_id = $2`,
+        [job.jobId, job.tenantId, attempt],
+      );
       if (row.inserted) await this.events.append(manager, job.tenantId, job.jobId, 'job.accepted', { recoveredBy: 'worker' });
       await this.recordFailedAttempt(manager, job, lostAttempt);
       if (attempt === 1) await this.events.append(manager, job.tenantId, job.jobId, 'job.started');
       await this.events.append(manager, job.tenantId, job.jobId, 'attempt.started', { attempt });
+      return { kind: 'started' };
     });
   }
 

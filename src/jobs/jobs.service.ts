@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { TypedSearchAttributes } from '@temporalio/common';
+import { TypedSearchAttributes, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { ExecuteJobInput } from '../../domain/execution';
 import { TERMINAL_STATUSES, type JobSpec } from '../../domain/job';
 import { describeTenantWorkflow } from '../auth/tenant-scope';
 import { AppError } from '../common/app-error';
 import { keysetPage } from '../database/keyset-page';
 import { Environment } from '../config/environment';
-import { ConfigsService } from '../configs/configs.service';
+import { GoverningPolicy } from '../configs/governing-policy';
 import type { ConnectorEntity } from '../connectors/connector.entity';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { EventsService } from '../events/events.service';
@@ -53,15 +54,18 @@ export class JobsService {
     private readonly environment: Environment,
     private readonly connectors: ConnectorsService,
     private readonly policies: PoliciesService,
-    private readonly configs: ConfigsService,
+    private readonly governing: GoverningPolicy,
     private readonly events: EventsService,
     private readonly temporal: TemporalService,
   ) {}
 
   /**
-   * Accepts a job: the idempotency claim, the row, the workflow start and the `job.accepted` event
-   * commit together, so a 202 means the execution exists in Temporal and a failure leaves nothing.
-   * Concurrent requests with one Idempotency-Key queue on its row and all get the same job.
+   * Accepts a job: the row, the workflow start and the `job.accepted` event commit together, so a
+   * 202 means the execution exists in Temporal and a failure leaves nothing (a worker recreates the
+   * row if the api dies between the start and the commit). With an Idempotency-Key the key is
+   * claimed first, in a transaction of its own, so that it survives such a crash: the retried
+   * request finds the claim and adopts the workflow that was started under it — one job, one
+   * outbound Idempotency-Key. Concurrent requests with one key all end with the same job.
    */
   async execute(tenantId: string, request: ExecuteRequestDto, options: ExecuteOptions = {}): Promise<Accepted> {
     const connector = await this.connectors.get(tenantId, request.connector);
@@ -83,63 +87,117 @@ export class JobsService {
       policyVersion: pinned.version,
       configVersion,
     };
-    const workflowId = options.workflowId ?? workflowIdForJob(spec.jobId);
-    const taskQueue = connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE;
+    const input: ExecuteJobInput = { job: spec, policy: pinned.document, connector: { name: connector.name, type: connector.type, spec: connector.spec } };
+    const start = { connector, workflowId: options.workflowId, taskQueue: connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE, replayOf: options.replayOf };
 
-    return this.dataSource.transaction(async (manager) => {
-      if (options.idempotencyKey) {
-        const earlier = await this.claimKey(manager, tenantId, options.idempotencyKey, canonicalJson(request), spec.jobId);
-        if (earlier) return { job: earlier, replayed: true };
+    if (!options.idempotencyKey) {
+      return this.dataSource.transaction(async (manager) => {
+        if (options.replayOf) await this.claimReplay(manager, tenantId, options.replayOf, spec.jobId);
+        return { job: await this.startAndRecord(manager, input, start, false), replayed: false };
+      });
+    }
+
+    const key = options.idempotencyKey;
+    const claimedFor = await this.dataSource.transaction(async (manager) => {
+      const earlier = await this.claimKey(manager, tenantId, key, canonicalJson(request), spec.jobId);
+      if (!earlier && options.replayOf) await this.claimReplay(manager, tenantId, options.replayOf, spec.jobId);
+      return earlier;
+    });
+    if (claimedFor) {
+      const existing = await this.dataSource.getRepository(JobEntity).findOneBy({ tenantId, id: claimedFor });
+      if (existing) return { job: existing, replayed: true };
+      // Claimed, but its job never committed (that request died, or is still starting): finish its
+      // acceptance under the claimed id, adopting the workflow if it was started.
+      input.job = { ...spec, jobId: claimedFor };
+    }
+    try {
+      // Adopting in both cases: a concurrent request with the same key may be finishing the same acceptance.
+      const job = await this.dataSource.transaction((manager) => this.startAndRecord(manager, input, start, true));
+      return { job, replayed: claimedFor !== null };
+    } catch (error) {
+      // Nothing was started under a fresh claim: free the key, so a retry is not told it was reused.
+      if (!claimedFor) await this.releaseKey(tenantId, key, spec.jobId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Starts the job's workflow and records the job with its `job.accepted` event in `manager`'s
+   * transaction. `adopt`: a workflow already started under this job id (by a request with the same
+   * Idempotency-Key) is taken as this start, and a row already recorded is kept.
+   */
+  private async startAndRecord(
+    manager: EntityManager,
+    input: ExecuteJobInput,
+    start: { connector: ConnectorEntity; workflowId?: string; taskQueue: string; replayOf?: string },
+    adopt: boolean,
+  ): Promise<JobEntity> {
+    const spec = input.job;
+    const workflowId = start.workflowId ?? workflowIdForJob(spec.jobId);
+    const job = manager.create(JobEntity, {
+      id: spec.jobId,
+      tenantId: spec.tenantId,
+      connectorId: spec.connectorId,
+      operation: spec.operation,
+      input: spec.input,
+      status: 'queued',
+      waitReason: null,
+      policyId: spec.policyId,
+      policyVersion: spec.policyVersion,
+      configVersion: spec.configVersion,
+      attempts: 0,
+      result: null,
+      error: null,
+      workflowId,
+      runId: null,
+      taskQueue: start.taskQueue,
+      createdAt: new Date(),
+      startedAt: null,
+      completedAt: null,
+      replayOf: start.replayOf ?? null,
+      replayedBy: null,
+      dlqPurgedAt: null,
+    });
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(JobEntity)
+      .values(job as QueryDeepPartialEntity<JobEntity>)
+      .orIgnore(adopt)
+      .returning('id')
+      .execute();
+    const runId = await this.temporal.use(async (client) => {
+      try {
+        const handle = await client.workflow.start(EXECUTE_JOB_WORKFLOW, {
+          workflowId,
+          taskQueue: start.taskQueue,
+          args: [input],
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: TENANT_ID, value: spec.tenantId },
+            { key: CONNECTOR_ID, value: spec.connectorId },
+            { key: POLICY_ID, value: spec.policyId },
+          ]),
+          memo: { connector: start.connector.name, operation: spec.operation },
+          // An adopted job's workflow may have finished already: it must not run a second time.
+          workflowIdReusePolicy: adopt ? 'REJECT_DUPLICATE' : undefined,
+        });
+        return handle.firstExecutionRunId;
+      } catch (error) {
+        if (!adopt || !(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        return (await client.workflow.getHandle(workflowId).describe()).runId;
       }
-      if (options.replayOf) await this.claimReplay(manager, tenantId, options.replayOf, spec.jobId);
-      const job = manager.create(JobEntity, {
-        id: spec.jobId,
-        tenantId,
+    });
+    job.runId = runId;
+    await manager.update(JobEntity, { id: job.id, tenantId: spec.tenantId }, { runId });
+    if ((inserted.raw as unknown[]).length > 0) {
+      // Last, so the per-tenant event counter is locked only for the commit.
+      await this.events.append(manager, spec.tenantId, spec.jobId, 'job.accepted', {
         connectorId: spec.connectorId,
         operation: spec.operation,
-        input: spec.input,
-        status: 'queued',
-        waitReason: null,
-        policyId: spec.policyId,
-        policyVersion: spec.policyVersion,
-        configVersion: spec.configVersion,
-        attempts: 0,
-        result: null,
-        error: null,
-        workflowId,
-        runId: null,
-        taskQueue,
-        createdAt: new Date(),
-        startedAt: null,
-        completedAt: null,
-        replayOf: options.replayOf ?? null,
-        replayedBy: null,
-        dlqPurgedAt: null,
+        ...(start.replayOf ? { replayOf: start.replayOf } : {}),
       });
-      await manager.insert(JobEntity, job as QueryDeepPartialEntity<JobEntity>);
-      const handle = await this.temporal.use((client) =>
-        client.workflow.start(EXECUTE_JOB_WORKFLOW, {
-          workflowId,
-          taskQueue,
-          args: [{ job: spec, policy: pinned.document }],
-          typedSearchAttributes: new TypedSearchAttributes([
-            { key: TENANT_ID, value: tenantId },
-            { key: CONNECTOR_ID, value: connector.id },
-            { key: POLICY_ID, value: pinned.policyId },
-          ]),
-          memo: { connector: connector.name, operation: spec.operation },
-        }),
-      );
-      job.runId = handle.firstExecutionRunId;
-      await manager.update(JobEntity, { id: job.id }, { runId: job.runId });
-      // Last, so the per-tenant event counter is locked only for the commit.
-      await this.events.append(manager, tenantId, spec.jobId, 'job.accepted', {
-        connectorId: connector.id,
-        operation: spec.operation,
-        ...(options.replayOf ? { replayOf: options.replayOf } : {}),
-      });
-      return { job, replayed: false };
-    });
+    }
+    return adopt ? manager.findOneByOrFail(JobEntity, { tenantId: spec.tenantId, id: spec.jobId }) : job;
   }
 
   /** Holds the response until the job ends or `seconds` pass; returns the job as it is then. */
@@ -181,19 +239,21 @@ export class JobsService {
     return keysetPage(builder, { alias: 'j', timeColumn: 'created_at', limit, cursor: query.cursor, positionOf: (job) => ({ at: job.createdAt, id: job.id }) });
   }
 
-  /** Precedence: the request's policy override, the active config's binding, the connector's policy, the default. */
+  /**
+   * The request's policy override, else the connector's governing policy. The override tunes retry
+   * and timeouts only: limits always come live from the governing policy (SPEC §3.10).
+   */
   private async pinPolicy(tenantId: string, connector: ConnectorEntity, override: string | undefined): Promise<{ pinned: PinnedPolicy; configVersion: number | null }> {
-    const config = await this.configs.resolve(tenantId, connector);
-    if (override) return { pinned: await this.policies.pinLatest(tenantId, override), configVersion: config.configVersion };
-    if (config.policy) return { pinned: await this.policies.pinVersion(tenantId, config.policy.policyId, config.policy.version), configVersion: config.configVersion };
-    return { pinned: await this.policies.pinLatest(tenantId, connector.policyId), configVersion: config.configVersion };
+    const governing = await this.governing.of(tenantId, connector);
+    if (!override) return governing;
+    return { pinned: await this.policies.pinLatest(tenantId, override), configVersion: governing.configVersion };
   }
 
   /**
-   * Claims the key for `jobId` (taking over an expired claim), or returns the job of the live claim
-   * with the same body. A concurrent claimer waits on the row until this transaction ends.
+   * Claims the key for `jobId` (taking over an expired claim), or returns the job id of the live
+   * claim with the same body. A concurrent claimer waits on the row until this transaction ends.
    */
-  private async claimKey(manager: EntityManager, tenantId: string, key: string, body: string, jobId: string): Promise<JobEntity | null> {
+  private async claimKey(manager: EntityManager, tenantId: string, key: string, body: string, jobId: string): Promise<string | null> {
     const hash = createHash('sha256').update(body).digest('hex');
     const claimed: unknown[] = await manager.query(
       `INSERT INTO idempotency_keys (tenant_id, key, request_hash, job_id, expires_at)
@@ -212,7 +272,14 @@ export class JobsService {
     if (existing.request_hash !== hash) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.');
     }
-    return manager.findOneByOrFail(JobEntity, { tenantId, id: existing.job_id });
+    return existing.job_id;
+  }
+
+  private async releaseKey(tenantId: string, key: string, jobId: string): Promise<void> {
+    await this.dataSource.query(
+      'DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND job_id = $3 AND NOT EXISTS (SELECT 1 FROM jobs WHERE id = $3)',
+      [tenantId, key, jobId],
+    );
   }
 
   /** Links a DLQ job to its replay, once: replaying the same failed job twice is a conflict. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import type { ActivityMetrics, BreakerTransition } from '../../activities/ports';
 import type { WaitReason } from '../../domain/job';
+import { breakerTransitions } from './breaker-transitions';
 
 /** Worker-side Prometheus counters, fed by the activities. */
 @Injectable()
@@ -16,11 +17,6 @@ export class WorkerMetrics implements ActivityMetrics {
     help: 'Attempts held back by the breaker, rate limit, concurrency limit or an unreachable Redis',
     labelNames: ['connector', 'reason'],
   });
-  private readonly transitions = new Counter({
-    name: 'orchestrator_breaker_transitions_total',
-    help: 'Circuit breaker transitions, by new state',
-    labelNames: ['connector', 'transition'],
-  });
 
   attempt(connectorId: string, outcome: 'succeeded' | 'failed') {
     this.attempts.inc({ connector: connectorId, outcome });
@@ -31,6 +27,6 @@ export class WorkerMetrics implements ActivityMetrics {
   }
 
   breakerTransition(connectorId: string, transition: BreakerTransition) {
-    this.transitions.inc({ connector: connectorId, transition });
+    breakerTransitions.inc({ connector: connectorId, transition, trigger: 'automatic' });
   }
 }

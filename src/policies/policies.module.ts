@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PoliciesController } from './policies.controller';
-import { PoliciesService } from './policies.service';
+import { PolicyStoreModule } from './policy-store.module';
 
-@Module({ controllers: [PoliciesController], providers: [PoliciesService], exports: [PoliciesService] })
+@Module({ imports: [PolicyStoreModule], controllers: [PoliciesController], exports: [PolicyStoreModule] })
 export class PoliciesModule {}

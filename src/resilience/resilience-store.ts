@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { BreakerTransition, ResiliencePort } from '../../activities/ports';
+import type { AcquireResult, BreakerTransition, CallVerdict, ResiliencePort } from '../../activities/ports';
 import type { PermitDecision } from '../../domain/execution';
 import type { WaitReason } from '../../domain/job';
 import type { ResilienceLimits } from '../../domain/policy';
@@ -7,27 +7,15 @@ import { ACQUIRE, FORCE, RENEW, REPORT, SNAPSHOT } from './resilience.scripts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
-/**
- * The rate limit is a sliding log: at most permitsPerSecond + burst grants in any window of this
- * length. The window is a little longer than a second so that scheduling and network jitter
- * (which can bunch arrivals) still never let the downstream see more in any one second.
- */
-export const RATE_WINDOW_MS = 1_100;
-
-export interface AcquireResult {
-  decision: PermitDecision;
-  transition?: BreakerTransition;
-}
-
 export interface LimiterSnapshot {
   breaker: { state: BreakerState; openUntil: string | null; windowCalls: number; windowFailures: number; probesInFlight: number };
-  rateLimit: { permitsPerSecond: number; burst: number; usedInWindow: number; available: number } | null;
+  rateLimit: { permitsPerSecond: number; burst: number; available: number; nextPermitInMs: number } | null;
   concurrency: { maxInFlight: number; inFlight: number } | null;
 }
 
 function keys(connectorId: string): string[] {
   const tag = `orch:connector:{${connectorId}}`;
-  return [`${tag}:breaker`, `${tag}:window`, `${tag}:probes`, `${tag}:rate`, `${tag}:leases`];
+  return [`${tag}:breaker`, `${tag}:window`, `${tag}:probes`, `${tag}:gcra`, `${tag}:leases`];
 }
 
 /** The commands `defineCommand` adds for our scripts. */
@@ -57,8 +45,8 @@ export class ResilienceStore implements ResiliencePort {
       ...keys(connectorId),
       breaker.enabled ? 1 : 0,
       breaker.halfOpenMaxCalls,
-      limits.rateLimit ? limits.rateLimit.permitsPerSecond + limits.rateLimit.burst : 0,
-      RATE_WINDOW_MS,
+      limits.rateLimit?.permitsPerSecond ?? 0,
+      limits.rateLimit?.burst ?? 0,
       limits.concurrency?.maxInFlight ?? 0,
       slotTtlMs,
       token,
@@ -70,17 +58,18 @@ export class ResilienceStore implements ResiliencePort {
     return { decision, transition: (transition || undefined) as BreakerTransition | undefined };
   }
 
-  async renew(connectorId: string, token: string, slotTtlMs: number): Promise<void> {
-    await this.redis.orchRenew(...keys(connectorId), token, slotTtlMs);
+  /** Extends the call's slots; returns how many it still held (0: they had expired). */
+  async renew(connectorId: string, token: string, slotTtlMs: number): Promise<number> {
+    return Number(await this.redis.orchRenew(...keys(connectorId), token, slotTtlMs));
   }
 
   /** Frees the call's slots and feeds the breaker; returns the transition it caused, if any. */
-  async report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, failed: boolean): Promise<BreakerTransition | undefined> {
+  async report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, verdict: CallVerdict): Promise<BreakerTransition | undefined> {
     const breaker = limits.circuitBreaker;
     const transition = await this.redis.orchReport(
       ...keys(connectorId),
       breaker.enabled ? 1 : 0,
-      failed ? 'failure' : 'success',
+      verdict,
       token,
       probe ? 1 : 0,
       breaker.windowMs,
@@ -97,10 +86,11 @@ export class ResilienceStore implements ResiliencePort {
   }
 
   async snapshot(connectorId: string, limits: ResilienceLimits): Promise<LimiterSnapshot> {
-    const [state, openUntil, calls, failures, rateUsed, leases, probes] = await this.redis.orchSnapshot(
+    const [state, openUntil, calls, failures, rateAvailable, leases, probes, nextPermitInMs] = await this.redis.orchSnapshot(
       ...keys(connectorId),
       limits.circuitBreaker.windowMs,
-      RATE_WINDOW_MS,
+      limits.rateLimit?.permitsPerSecond ?? 0,
+      limits.rateLimit?.burst ?? 0,
     );
     const rate = limits.rateLimit;
     return {
@@ -111,9 +101,7 @@ export class ResilienceStore implements ResiliencePort {
         windowFailures: Number(failures),
         probesInFlight: Number(probes),
       },
-      rateLimit: rate
-        ? { ...rate, usedInWindow: Number(rateUsed), available: Math.max(0, rate.permitsPerSecond + rate.burst - Number(rateUsed)) }
-        : null,
+      rateLimit: rate ? { ...rate, available: Number(rateAvailable), nextPermitInMs: Number(nextPermitInMs) } : null,
       concurrency: limits.concurrency ? { maxInFlight: limits.concurrency.maxInFlight, inFlight: Number(leases) } : null,
     };
   }

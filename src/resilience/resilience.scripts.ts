@@ -1,9 +1,15 @@
+import { GCRA_FUNCTIONS } from './gcra';
+
 /**
  * Lua scripts that make every breaker/limiter decision atomic in one Redis round trip, on Redis
  * server time (no clock skew between workers). Keys of one connector share a hash tag, so they
  * live in one Cluster slot. KEYS: 1 breaker state (hash), 2 failure window (hash of
- * `<bucket>:c|f` counters), 3 half-open probes (zset token→expiry), 4 rate log (zset token→time),
- * 5 concurrency leases (zset token→expiry).
+ * `<bucket>:c|f` counters), 3 half-open probes (zset token→expiry), 4 rate limit (GCRA
+ * theoretical arrival time, see gcra.ts), 5 concurrency leases (zset token→expiry).
+ *
+ * A slot (lease or probe) carries its own expiry as its score; the key's own expiry is only
+ * garbage collection, pushed out at every grant and renewal so that it never expires before a
+ * live slot does.
  */
 
 const NOW = `local t = redis.call('TIME')
@@ -15,11 +21,12 @@ const OPEN = `local function open_breaker(open_ms)
 end`;
 
 /**
- * ARGV: 1 breaker enabled (1/0), 2 halfOpenMaxCalls, 3 rate permits per window (0 = none),
- * 4 rate window ms, 5 maxInFlight (0 = none), 6 slot ttl ms, 7 token, 8 poll ms.
+ * ARGV: 1 breaker enabled (1/0), 2 halfOpenMaxCalls, 3 permits per second (0 = no rate limit),
+ * 4 burst, 5 maxInFlight (0 = none), 6 slot ttl ms, 7 token, 8 poll ms.
  * Returns {granted 1/0, reason, retryAfterMs, transition, probe 1/0}. Nothing is taken unless all pass.
  */
 export const ACQUIRE = `${NOW}
+${GCRA_FUNCTIONS}
 local transition = ''
 local probe = 0
 local poll = tonumber(ARGV[8])
@@ -39,46 +46,57 @@ if ARGV[1] == '1' then
     probe = 1
   end
 end
-local rate, window = tonumber(ARGV[3]), tonumber(ARGV[4])
+local rate, burst = tonumber(ARGV[3]), tonumber(ARGV[4])
+local next_tat = 0
 if rate > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
-  if redis.call('ZCARD', KEYS[4]) >= rate then
-    local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-    return {0, 'rate_limited', math.max(1, tonumber(oldest[2]) + window - now + 1), transition, 0}
-  end
+  local interval = 1000 / rate
+  local wait
+  wait, next_tat = gcra_check(KEYS[4], now, interval, burst * interval)
+  if wait > 0 then return {0, 'rate_limited', math.ceil(wait), transition, 0} end
 end
 local max_in_flight, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
 if max_in_flight > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
   if redis.call('ZCARD', KEYS[5]) >= max_in_flight then return {0, 'concurrency_limited', poll, transition, 0} end
 end
-if rate > 0 then
-  redis.call('ZADD', KEYS[4], now, ARGV[7])
-  redis.call('PEXPIRE', KEYS[4], window * 2)
-end
+if rate > 0 then gcra_take(KEYS[4], now, next_tat) end
 if max_in_flight > 0 then
   redis.call('ZADD', KEYS[5], now + ttl, ARGV[7])
   redis.call('PEXPIRE', KEYS[5], ttl * 2)
 end
-if probe == 1 then redis.call('ZADD', KEYS[3], now + ttl, ARGV[7]) end
+if probe == 1 then
+  redis.call('ZADD', KEYS[3], now + ttl, ARGV[7])
+  redis.call('PEXPIRE', KEYS[3], ttl * 2)
+end
 return {1, '', 0, transition, probe}`;
 
-/** Extends a held lease/probe (heartbeat). ARGV: 1 token, 2 ttl ms. */
+/**
+ * Extends a held lease/probe (heartbeat), and the key's own expiry with it: a call longer than the
+ * slot TTL keeps its place. ARGV: 1 token, 2 ttl ms. Returns how many slots were renewed.
+ */
 export const RENEW = `${NOW}
-redis.call('ZADD', KEYS[5], 'XX', now + tonumber(ARGV[2]), ARGV[1])
-redis.call('ZADD', KEYS[3], 'XX', now + tonumber(ARGV[2]), ARGV[1])
-return 1`;
+local ttl = tonumber(ARGV[2])
+local renewed = 0
+for _, key in ipairs({KEYS[5], KEYS[3]}) do
+  if redis.call('ZSCORE', key, ARGV[1]) then
+    redis.call('ZADD', key, now + ttl, ARGV[1])
+    redis.call('PEXPIRE', key, ttl * 2)
+    renewed = renewed + 1
+  end
+end
+return renewed`;
 
 /**
- * Reports a call's outcome and frees its slots. ARGV: 1 breaker enabled, 2 'success'|'failure',
- * 3 token, 4 probe (1/0), 5 windowMs, 6 minimumCalls, 7 failureRateThreshold, 8 openMs.
+ * Reports a call's outcome and frees its slots. ARGV: 1 breaker enabled, 2 'success'|'failure'|
+ * 'none' (the call ended without an answer: cancelled or lost — it frees its slots and decides
+ * nothing), 3 token, 4 probe (1/0), 5 windowMs, 6 minimumCalls, 7 failureRateThreshold, 8 openMs.
  * Returns the breaker transition it caused ('opened', 'closed' or '').
  */
 export const REPORT = `${NOW}
 ${OPEN}
 redis.call('ZREM', KEYS[5], ARGV[3])
-if ARGV[1] ~= '1' then return '' end
 local was_probe = redis.call('ZREM', KEYS[3], ARGV[3]) == 1 or ARGV[4] == '1'
+if ARGV[1] ~= '1' or ARGV[2] == 'none' then return '' end
 local failed = ARGV[2] == 'failure'
 local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
 if state == 'half_open' then
@@ -128,8 +146,9 @@ if state == 'open' then return '' end
 return 'opened'`;
 
 /**
- * A consistent snapshot. ARGV: 1 windowMs, 2 rate window ms.
- * Returns {state, open_until, calls, failures, rate calls in window, leases held, probes held, now}.
+ * A consistent snapshot. ARGV: 1 windowMs, 2 permits per second (0 = none), 3 burst.
+ * Returns {state, open_until, calls, failures, rate calls available now, leases held, probes held,
+ * ms until the next rate permit}.
  */
 export const SNAPSHOT = `${NOW}
 local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
@@ -146,7 +165,15 @@ for i = 1, #fields, 2 do
     if kind == 'c' then calls = calls + tonumber(fields[i + 1]) else failures = failures + tonumber(fields[i + 1]) end
   end
 end
-local rate = redis.call('ZCOUNT', KEYS[4], now - tonumber(ARGV[2]), '+inf')
+local available, next_permit = 0, 0
+local rate = tonumber(ARGV[2])
+if rate > 0 then
+  local interval = 1000 / rate
+  local tolerance = tonumber(ARGV[3]) * interval
+  local tat = math.max(tonumber(redis.call('GET', KEYS[4]) or '0') or 0, now)
+  available = math.max(0, math.floor((tolerance - (tat - now)) / interval) + 1)
+  next_permit = math.max(0, math.ceil(tat - tolerance - now))
+end
 local leases = redis.call('ZCOUNT', KEYS[5], now, '+inf')
 local probes = redis.call('ZCOUNT', KEYS[3], now, '+inf')
-return {state, open_until, calls, failures, rate, leases, probes, now}`;
+return {state, open_until, calls, failures, available, leases, probes, next_permit}`;

@@ -12,13 +12,12 @@ import { WorkerMetrics } from '../metrics/worker-metrics';
 import { ResilienceStore } from '../resilience/resilience-store';
 import { RetentionService } from '../retention/retention.service';
 import { SecretResolver } from '../secrets/secret-resolver';
+import { LiveLimits } from './live-limits';
 import { describeTemporalSecurity, temporalConnectionSettings } from '../temporal/temporal-connection-options';
 
 /** Built by `npm run build` (scripts/build-workflow-bundle.ts); workers never bundle at start-up. */
 export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle.js');
 const MAX_RESPONSE_BYTES = 256 * 1024;
-/** Leases and probes outlive their last heartbeat by this much, so a dead worker's slots free themselves. */
-const SLOT_TTL_MS = 10_000;
 
 /** Hosts one Temporal Worker per task queue this process serves, and owns their graceful shutdown. */
 @Injectable()
@@ -32,6 +31,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
   constructor(
     private readonly environment: Environment,
     private readonly ledger: JobLedgerService,
+    private readonly limits: LiveLimits,
     private readonly resilience: ResilienceStore,
     private readonly metrics: WorkerMetrics,
     private readonly shutdownState: ShutdownState,
@@ -50,13 +50,14 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
     this.outbound = createOutboundHttp({ deploymentAllowsPrivateNetwork: this.environment.ORCH_ALLOW_PRIVATE_NETWORK });
     const activities = createActivities({
       ledger: this.ledger,
+      limits: this.limits,
       resilience: this.resilience,
       metrics: this.metrics,
       // Connector calls go through the SSRF guard; private targets need the connector's and the deployment's consent.
       outbound: this.outbound,
       secrets: this.secrets,
       maxResponseBytes: MAX_RESPONSE_BYTES,
-      slotTtlMs: SLOT_TTL_MS,
+      slotTtlMs: this.environment.ORCH_LEASE_TTL_MS,
     });
     this.workers = await Promise.all(
       this.taskQueues.map((taskQueue) =>

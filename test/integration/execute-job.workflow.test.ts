@@ -33,7 +33,7 @@ const activities: Pick<JobActivities, 'runAttempt' | 'finishJob'> = {
     const step = script.steps.length > 1 ? script.steps.shift()! : script.steps[0];
     if (step === 'throw') throw new Error('the code around the call crashed');
     if (step === 'hang') {
-      // Never heartbeats: the workflow must declare the attempt lost after the heartbeat timeout.
+      // Never heartbeats: Temporal gives up on this try after the heartbeat timeout.
       await delay(6_500);
       Context.current().cancellationSignal.throwIfAborted();
       return { kind: 'succeeded', httpStatus: 200 };
@@ -78,13 +78,14 @@ describe('executeJob: the attempt loop, branch by branch', () => {
     await env?.teardown();
   });
 
-  function start(steps: Step[], document: PolicyDocument = policy()) {
+  function start(steps: Step[], document: PolicyDocument = policy(), connector?: ExecuteJobInput['connector']) {
     const jobId = randomUUID();
     const script: Script = { steps: [...steps], attempts: [], finished: [] };
     scripts.set(jobId, script);
     const input: ExecuteJobInput = {
       job: { jobId, tenantId: 'tenant-w', connectorId: randomUUID(), operation: 'call', input: {}, policyId: randomUUID(), policyVersion: 1, configVersion: null },
       policy: document,
+      connector,
     };
     const handle = env.client.workflow.start('executeJob', { args: [input], taskQueue: TASK_QUEUE, workflowId: `job-${jobId}` });
     return { script, handle, result: async () => (await handle).result() as Promise<JobOutcome> };
@@ -175,18 +176,47 @@ describe('executeJob: the attempt loop, branch by branch', () => {
     expect(script.finished).toMatchObject([{ status: 'cancelled', attempts: 1 }]);
   });
 
-  test('an attempt whose activity failed is lost: retried, and the next attempt carries it to be recorded', async () => {
-    const { script, result } = start(['throw', succeeded]);
-    expect(await result()).toStrictEqual({ status: 'succeeded', attempts: 2 });
-    expect(script.attempts[0].lostAttempt).toBeUndefined();
-    expect(script.attempts[1]).toMatchObject({ attempt: 2, lostAttempt: { attempt: 1, error: { type: 'InternalError', retryable: true } } });
-  });
+  test('a platform fault before the call (the activity throws) is retried by Temporal as the same attempt: no attempt used', async () => {
+    const { script, result } = start(['throw', 'throw', succeeded], policy({ retry: { maxAttempts: 1 } }));
+    expect(await result()).toStrictEqual({ status: 'succeeded', attempts: 1 });
+    expect(script.attempts.map((request) => request.attempt)).toStrictEqual([1, 1, 1]);
+    expect(script.finished).toStrictEqual([]);
+  }, 30_000);
 
-  test('an attempt that stops heartbeating is lost as an AttemptTimeout and retried', async () => {
+  test('a try that stops heartbeating is retried as the same attempt (the activity itself tells a lost call)', async () => {
     const { script, result } = start(['hang', succeeded]);
+    expect(await result()).toStrictEqual({ status: 'succeeded', attempts: 1 });
+    expect(script.attempts.map((request) => request.attempt)).toStrictEqual([1, 1]);
+  }, 60_000);
+
+  test('an attempt the activity reports lost counts, and the next attempt carries it to be recorded', async () => {
+    const lost: AttemptOutcome = { kind: 'failed', lost: true, error: { type: 'AttemptTimeout', message: 'did not report', retryable: true } };
+    const { script, result } = start([lost, succeeded]);
     expect(await result()).toStrictEqual({ status: 'succeeded', attempts: 2 });
     expect(script.attempts[1]).toMatchObject({ attempt: 2, lostAttempt: { attempt: 1, error: { type: 'AttemptTimeout' } } });
-  }, 60_000);
+  });
+
+  test('the ledger already holds the outcome: the loop ends with it, nothing else is called or recorded', async () => {
+    const { script, result } = start([failed(503), { kind: 'finished', status: 'succeeded', attempts: 1 }]);
+    expect(await result()).toStrictEqual({ status: 'succeeded', attempts: 1 });
+    expect(script.attempts).toHaveLength(2);
+    expect(script.finished).toStrictEqual([]);
+  });
+
+  test('the final attempt cut short by the deadline ends timed_out, not failed', async () => {
+    const attemptTimeout: AttemptOutcome = { kind: 'failed', error: { type: 'AttemptTimeout', message: 'no response', retryable: true } };
+    const { script, result } = start([attemptTimeout], policy({ retry: { maxAttempts: 1 }, timeouts: { attemptMs: 60_000, totalMs: 5_000 } }));
+    expect(await result()).toMatchObject({ status: 'timed_out', attempts: 1, error: { type: 'TotalTimeout' } });
+    expect(script.attempts[0].timeoutMs).toBeLessThanOrEqual(5_000);
+    expect(script.finished).toMatchObject([{ status: 'timed_out', attempts: 1 }]);
+  });
+
+  test('the pinned connector definition travels with every attempt', async () => {
+    const connector = { name: 'billing', type: 'http', spec: { baseUrl: 'https://billing.example', operations: { call: { method: 'POST' as const, path: '/x' } } } };
+    const { script, result } = start([failed(503), succeeded], policy(), connector);
+    await result();
+    expect(script.attempts.map((request) => request.connector)).toStrictEqual([connector, connector]);
+  });
 
   test('the total timeout bounds waits: timed_out with TotalTimeout, no attempt used', async () => {
     const { script, result } = start([waiting(200)], policy({ timeouts: { totalMs: 1_500 } }));

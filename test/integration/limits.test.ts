@@ -1,21 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { setTimeout as delay } from 'node:timers/promises';
+import { worstWindow } from '../support/arrivals';
 import { Downstream, json } from '../support/downstream';
+import { fetchHistory, maybeRecord, replay } from '../support/histories';
 import { http, TestPlatform } from '../support/platform';
 import { freePort } from '../support/processes';
 
 const FAST_RETRY = { maxAttempts: 3, initialIntervalMs: 100, backoffCoefficient: 1, maxIntervalMs: 100, jitter: 0, nonRetryable: [], respectRetryAfter: true };
-
-/** The most calls that arrived within any window of `windowMs`. */
-function peakPerWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let peak = 0;
-  for (let start = 0, end = 0; end < sorted.length; end++) {
-    while (sorted[end] - sorted[start] >= windowMs) start++;
-    peak = Math.max(peak, end - start + 1);
-  }
-  return peak;
-}
 
 describe('fleet-wide limits, Retry-After and policy pinning', () => {
   const downstream = new Downstream();
@@ -30,7 +21,7 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
     await downstream.stop();
   });
 
-  test('permitsPerSecond 5 (burst 1) with 40 jobs queued: never more than 6 calls in any second', async () => {
+  test('permitsPerSecond 5 (burst 1) with 40 jobs queued: never more than burst + 1 + 5 × T calls in any window of T', async () => {
     downstream.on('/rate', (_call, response) => json(response, 200, {}));
     const policy = await platform.createPolicy({ rateLimit: { permitsPerSecond: 5, burst: 1 } });
     const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/rate' } }, { policyId: policy.id });
@@ -38,26 +29,10 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
     for (const job of jobs) expect((await platform.waitForJob(job.body.id, 120_000)).status).toBe('succeeded');
     const times = downstream.callsTo('/rate').map((call) => call.at);
     expect(times.length).toBe(40);
-    expect(peakPerWindow(times, 1000)).toBeLessThanOrEqual(6);
+    // 250 ms: a call reaches the downstream a little later than its permit, by a varying delay.
+    expect(worstWindow(times, { rate: 5, burst: 1 }, 250).excess).toBeLessThanOrEqual(0);
     const waited = await platform.events('type=job.waiting');
     expect(waited.some((event) => event.data.reason === 'rate_limited')).toBeTruthy();
-  });
-
-  test('maxInFlight 2: never 3 concurrent calls, also when a worker dies mid-call', async () => {
-    downstream.maxInFlight = 0;
-    downstream.on('/slow', async (_call, response) => {
-      await delay(400);
-      json(response, 200, {});
-    });
-    const policy = await platform.createPolicy({ concurrency: { maxInFlight: 2 }, retry: FAST_RETRY });
-    const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/slow' } }, { policyId: policy.id });
-    const jobs = await Promise.all(Array.from({ length: 8 }, (_, i) => platform.execute({ connector: connector.name, operation: 'call', input: { i } })));
-    while (downstream.inFlight === 0) await delay(20);
-    await platform.workers[0].stop('SIGKILL'); // it may hold a lease: the lease must expire on its own
-    for (const job of jobs) expect((await platform.waitForJob(job.body.id, 120_000)).status).toBe('succeeded');
-    expect(downstream.maxInFlight).toBeLessThanOrEqual(2);
-    expect(downstream.maxInFlight).toBe(2); // the limit was reached, so the test exercised it
-    await platform.startWorker();
   });
 
   test('429 with Retry-After: 2 → the next attempt comes no sooner than 2 s later', async () => {
@@ -117,6 +92,9 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
       expect(final.status).toBe('timed_out');
       expect(final.attempts).toBe(0);
       expect(downstream.callsTo('/closed').length).toBe(0);
+      const history = await fetchHistory(final.workflowId);
+      await replay(final.workflowId, history);
+      await maybeRecord('execute-job-timed-out', history);
     });
   });
 });

@@ -55,8 +55,12 @@ export class TestPlatform {
 
   constructor(
     private readonly overrides: Record<string, string> = {},
-    /** Without it the platform runs with AUTH_MODE=disabled (tenant `dev`). */
-    readonly options: { auth?: PlatformAuth } = {},
+    /**
+     * auth: without it the platform runs with AUTH_MODE=disabled (tenant `dev`). databaseVia: how
+     * the processes reach the database (e.g. through a TcpProxy that a test cuts); the test itself
+     * keeps using `databaseUrl` directly.
+     */
+    readonly options: { auth?: PlatformAuth; databaseVia?: (url: string) => string } = {},
   ) {}
 
   /** What the helpers below send: the auth's default identity, or nothing with AUTH_MODE=disabled. */
@@ -67,7 +71,7 @@ export class TestPlatform {
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
       ...serviceEnv(),
-      DATABASE_URL: this.databaseUrl,
+      DATABASE_URL: this.options.databaseVia ? this.options.databaseVia(this.databaseUrl) : this.databaseUrl,
       AUTH_MODE: 'disabled',
       ...this.options.auth?.env(),
       ORCH_TASK_QUEUE: this.taskQueue,
@@ -85,10 +89,16 @@ export class TestPlatform {
     const [controlPort, execPort] = [await freePort(), await freePort()];
     this.control = `http://127.0.0.1:${controlPort}`;
     this.exec = `http://127.0.0.1:${execPort}`;
-    this.api = PlatformProcess.spawn('api', this.env({ CONTROL_PORT: String(controlPort), EXEC_PORT: String(execPort) }));
-    await this.api.waitForHttp(`${this.control}/health/live`);
+    await this.startApi();
     for (let i = 0; i < (options.workers ?? 1); i++) await this.startWorker();
     return this;
+  }
+
+  /** (Re)starts the api on the platform's ports, e.g. after a test killed it. */
+  async startApi(): Promise<PlatformProcess> {
+    this.api = PlatformProcess.spawn('api', this.env({ CONTROL_PORT: new URL(this.control).port, EXEC_PORT: new URL(this.exec).port }));
+    await this.api.waitForHttp(`${this.control}/health/live`);
+    return this.api;
   }
 
   async startWorker(extra: Record<string, string> = {}): Promise<PlatformProcess> {

@@ -52,8 +52,8 @@ describe('request deadline', () => {
 });
 
 describe('tenant rate limit decisions and headers', () => {
-  test('admitted: remaining tokens floor, reset until full', () => {
-    const decision = toDecision([1, '7.6', 0, 2400], 10);
+  test('admitted: remaining calls, reset until full', () => {
+    const decision = toDecision({ allowed: true, retryAfterMs: 0, remaining: 7, resetMs: 2400 }, 10);
     expect(decision).toStrictEqual({ allowed: true, limit: 10, remaining: 7, retryAfterSeconds: 0, resetSeconds: 3 });
     expect(rateLimitHeaders(decision, { rate: 5, burst: 5 })).toStrictEqual({
       'RateLimit-Limit': '10',
@@ -70,7 +70,13 @@ describe('tenant rate limit decisions and headers', () => {
   });
 
   test('refused: Retry-After at least 1 s', () => {
-    expect(toDecision([0, '0.4', 120, 1900], 2)).toStrictEqual({ allowed: false, limit: 2, remaining: 0, retryAfterSeconds: 1, resetSeconds: 2 });
-    expect(toDecision([0, '0', 2500, 9000], 2).retryAfterSeconds).toBe(3);
+    expect(toDecision({ allowed: false, retryAfterMs: 120, remaining: 0, resetMs: 1900 }, 2)).toStrictEqual({
+      allowed: false,
+      limit: 2,
+      remaining: 0,
+      retryAfterSeconds: 1,
+      resetSeconds: 2,
+    });
+    expect(toDecision({ allowed: false, retryAfterMs: 2500, remaining: 0, resetMs: 9000 }, 2).retryAfterSeconds).toBe(3);
   });
 });
