@@ -998,10 +998,10 @@ export interface components {
         RateLimitStateView: {
             permitsPerSecond: number;
             burst: number;
-            /** @description Permits taken in the last second. */
-            usedInWindow: number;
-            /** @description Permits (tokens) available now. */
+            /** @description Calls that may go at once right now (up to burst + 1 after a quiet spell). */
             available: number;
+            /** @description Milliseconds until the next call would be admitted (0 when one is available now). */
+            nextPermitInMs: number;
         };
         ConcurrencyStateView: {
             maxInFlight: number;
@@ -1028,7 +1028,7 @@ export interface components {
             connectorId: string;
             name: string;
             /**
-             * @description The policy version new jobs of this connector get.
+             * @description The policy version that governs this connector: its limits are in force for every job, and new jobs get its retry and timeouts.
              * @example {
              *       "id": "…",
              *       "version": 2

@@ -18,7 +18,9 @@ function usage(state: Schemas['ConnectorStateView'] | undefined): { limiter: str
     .map(([status, count]) => `${count} ${status}`)
     .join(', ');
   return {
-    limiter: state.rateLimit ? `${state.rateLimit.usedInWindow}/${state.rateLimit.permitsPerSecond} per s (${state.rateLimit.available} available)` : 'no limit',
+    limiter: state.rateLimit
+      ? `${state.rateLimit.permitsPerSecond} per s, ${state.rateLimit.available} available now${state.rateLimit.nextPermitInMs > 0 ? `, next in ${state.rateLimit.nextPermitInMs} ms` : ''}`
+      : 'no limit',
     leases: state.concurrency ? `${state.concurrency.inFlight}/${state.concurrency.maxInFlight} in flight` : 'no limit',
     backlog: backlog || 'none',
   };
