@@ -11,7 +11,8 @@
 #   toolchain  base + the npm release the lockfile is maintained with (npm 11, which honours
 #              the `allowScripts` field of package.json during install)
 #   build      full dependency tree, `npm run build` -> dist/ (tsc output, compiled
-#              migrations and the prebuilt Temporal workflow bundle dist/workflow-bundle.js)
+#              migrations, the prebuilt Temporal workflow bundle dist/workflow-bundle.js and
+#              the operator console's static files dist/console)
 #   prod-deps  production dependencies only (`npm install --omit=dev`; not `npm ci`,
 #              see scripts/bootstrap.sh: the lockfile cannot list other platforms' @swc binaries)
 #   runtime    base + prod-deps + dist, owned by root and read-only for the app user,
@@ -46,13 +47,18 @@ FROM toolchain AS build
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm install --no-audit --no-fund
+# The operator console (console/, its own lockfile): built into dist/console, served by the api.
+COPY console/package.json console/package-lock.json ./console/
+RUN --mount=type=cache,target=/root/.npm \
+    npm --prefix console ci --no-audit --no-fund
 # Everything the build needs; .dockerignore keeps node_modules, dist, secrets, docs and
 # deployment files out of the context.
 COPY . .
 RUN npm run build \
  && test -f dist/src/main-api.js \
  && test -f dist/src/main-worker.js \
- && test -f dist/workflow-bundle.js
+ && test -f dist/workflow-bundle.js \
+ && test -f dist/console/index.html
 
 FROM toolchain AS prod-deps
 COPY package.json package-lock.json ./
@@ -73,8 +79,8 @@ USER 1000:1000
 STOPSIGNAL SIGTERM
 
 FROM runtime AS worker
-ENV WORKER_HEALTH_PORT=4002
-EXPOSE 4002
+ENV WORKER_HEALTH_PORT=4003
+EXPOSE 4003
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "docker/healthcheck.js", "worker"]
 CMD ["node", "dist/src/main-worker.js"]
@@ -82,8 +88,9 @@ CMD ["node", "dist/src/main-worker.js"]
 # Last stage = default target.
 FROM runtime AS api
 ENV CONTROL_PORT=4000 \
-    EXEC_PORT=4001
-EXPOSE 4000 4001
+    EXEC_PORT=4001 \
+    OPERATOR_PORT=4002
+EXPOSE 4000 4001 4002
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "docker/healthcheck.js", "api"]
 CMD ["node", "dist/src/main-api.js"]

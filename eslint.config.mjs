@@ -4,12 +4,14 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'helm/**', 'bench/results/**', '.data/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'helm/**', 'bench/results/**', '.data/**', 'console/node_modules/**', 'console/src/api/schema.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['**/*.{js,cjs,mjs}'], languageOptions: { globals: globals.node } },
+  // The operator console runs in the browser.
+  { files: ['console/src/**/*.{ts,tsx}'], languageOptions: { globals: globals.browser } },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.{ts,tsx}'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },

@@ -7,6 +7,12 @@ import type { JobError, JobSpec, JobStatus, WaitReason } from './job';
 import type { PolicyDocument } from './policy';
 
 /**
+ * Signal to a job's workflow that its connector's breaker or limits changed (an operator reset):
+ * a job waiting for a permit asks again at once instead of sleeping out its wait.
+ */
+export const PERMIT_CHANGED_SIGNAL = 'permitChanged';
+
+/**
  * Workflow input: the job plus what was pinned when it was accepted — the policy version (its retry
  * and timeouts; limits are the connector's live settings) and the connector's definition. Jobs
  * started before the definition was pinned have no `connector` and read it live.

@@ -11,6 +11,8 @@ command -v redis-server >/dev/null || apt_packages+=(redis-server)
 # nginx with its stream module: the TLS-terminating proxy of the Temporal mTLS test.
 command -v nginx >/dev/null || apt_packages+=(nginx-light)
 nginx -V 2>&1 | grep -q -- '--with-stream ' || [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || apt_packages+=(libnginx-mod-stream)
+# Debian's Chromium: the operator console's browser test drives it through playwright-core (SPEC §8).
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   log "installing ${apt_packages[*]} (apt)"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -33,5 +35,12 @@ if [ "$(cat node_modules/.installed-from 2>/dev/null)" != "$lock_hash" ]; then
   log "installing node modules"
   npm install --no-audit --no-fund --loglevel=error
   sha256sum package.json package-lock.json | sha256sum | cut -c1-64 >node_modules/.installed-from
+fi
+# The operator console (console/) has its own lockfile; same rule.
+console_hash=$(sha256sum console/package.json console/package-lock.json | sha256sum | cut -c1-64)
+if [ "$(cat console/node_modules/.installed-from 2>/dev/null)" != "$console_hash" ]; then
+  log "installing the console's node modules"
+  npm --prefix console ci --no-audit --no-fund --loglevel=error
+  echo "$console_hash" >console/node_modules/.installed-from
 fi
 log "bootstrap complete"

@@ -249,12 +249,12 @@ nginx_config() {
       -e "s#/etc/nginx/auth/operator.htpasswd#$WORK/prod/secrets/operator.htpasswd#" \
       -e '/^[[:space:]]*http2 on;/d' > "$d/default.conf"
   printf 'pid %s/nginx.pid;\nevents {}\nhttp {\n  include %s/default.conf;\n}\n' "$d" "$d" > "$d/nginx.conf"
-  for host in operator orchestrator-control orchestrator-exec; do
+  for host in operator temporal orchestrator-control orchestrator-exec; do
     grep -q "server_name $host.example.test;" "$d/default.conf" || { echo "no server for $host"; return 1; }
   done
   nginx -t -q -e stderr -p "$d" -c "$d/nginx.conf"
 }
-check "nginx proxy config" "nginx -t, 3 virtual hosts" nginx_config
+check "nginx proxy config" "nginx -t, 4 virtual hosts" nginx_config
 
 # ---- Helm chart ------------------------------------------------------------------------------
 VALUE_SETS=("$CHART"/ci/*.yaml)

@@ -270,7 +270,7 @@ else
   chmod 755 "$tls_dir"
   ( umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 90 \
       -subj "/CN=orchestrator-control.$domain" \
-      -addext "subjectAltName=DNS:operator.$domain,DNS:orchestrator-control.$domain,DNS:orchestrator-exec.$domain" \
+      -addext "subjectAltName=DNS:operator.$domain,DNS:temporal.$domain,DNS:orchestrator-control.$domain,DNS:orchestrator-exec.$domain" \
       -keyout "$tls_dir/tls.key" -out "$tls_dir/tls.crt" >/dev/null 2>&1 ) ||
     fail "openssl could not create the self-signed certificate"
   chmod 644 "$tls_dir/tls.crt"

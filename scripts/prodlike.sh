@@ -383,7 +383,7 @@ start_all() {
   fi
 
   local ports temporal_ports
-  mapfile -t ports < <(free_ports $((4 + 3 * apis + workers)))
+  mapfile -t ports < <(free_ports $((4 + 4 * apis + workers)))
   # Temporal stores membership ports as smallint: its ports come from below 32768 (Linux hands
   # out ephemeral ports from 32768 up, so these rarely collide with outgoing connections either).
   mapfile -t temporal_ports < <(free_ports 10 20000 32000)
@@ -413,8 +413,8 @@ ENV
     { tail -n 20 "$logs/migrate.log" >&2; die "migrations failed: $logs/migrate.log"; }
 
   for ((i = 1; i <= apis; i++)); do
-    printf 'CONTROL_PORT=%s\nEXEC_PORT=%s\nAPI_METRICS_PORT=%s\n' "${ports[next]}" "${ports[next + 1]}" "${ports[next + 2]}" >"$run/api-$i.env"
-    next=$((next + 3))
+    printf 'CONTROL_PORT=%s\nEXEC_PORT=%s\nAPI_METRICS_PORT=%s\nOPERATOR_PORT=%s\n' "${ports[next]}" "${ports[next + 1]}" "${ports[next + 2]}" "${ports[next + 3]}" >"$run/api-$i.env"
+    next=$((next + 4))
   done
   for ((i = 1; i <= workers; i++)); do
     printf 'WORKER_HEALTH_PORT=%s\n' "${ports[next]}" >"$run/worker-$i.env"

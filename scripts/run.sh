@@ -33,6 +33,7 @@ sleep 1 # pino writes from a worker thread: let both processes' start-up lines l
 cat >&2 <<MSG
 
   Orchestrator is running (AUTH_MODE=$AUTH_MODE, tenant "dev" when disabled)
+    Console         http://127.0.0.1:$OPERATOR_PORT   (operator console: jobs, connectors, policies, DLQ, …)
     Control plane   http://127.0.0.1:$CONTROL_PORT   (connectors, policies, …)
     Exec plane      http://127.0.0.1:$EXEC_PORT   (POST /execute, /jobs, /events)
     Swagger UI      http://127.0.0.1:$CONTROL_PORT/docs   (OpenAPI: /docs-json)

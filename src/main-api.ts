@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { createServer } from 'node:http';
 import { ApiModule } from './api.module';
 import { configureHttpApp } from './common/http-app';
+import { consoleSettings, OperatorConsole } from './console/operator-console';
 import { loadEnvironmentOrExit } from './config/environment';
 import { ShutdownState } from './health/shutdown-state';
 
@@ -25,8 +26,13 @@ async function main() {
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, resolve));
     shutdown.track(server);
   }
+  if (environment.OPERATOR_PORT > 0) {
+    const planePorts = environment.PORT !== undefined ? { control: environment.PORT, exec: environment.PORT } : { control: environment.CONTROL_PORT, exec: environment.EXEC_PORT };
+    const operatorConsole = new OperatorConsole({ planes: planePorts, settings: consoleSettings(environment) });
+    shutdown.track(await operatorConsole.listen(environment.OPERATOR_PORT));
+  }
   const planes = others.length === 0 ? { port: first } : { controlPort: environment.CONTROL_PORT, execPort: environment.EXEC_PORT };
-  app.get(Logger).log({ ...planes, authMode: environment.AUTH_MODE }, 'api listening', 'Main');
+  app.get(Logger).log({ ...planes, operatorPort: environment.OPERATOR_PORT || undefined, authMode: environment.AUTH_MODE }, 'api listening', 'Main');
 }
 
 void main();

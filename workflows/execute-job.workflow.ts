@@ -2,15 +2,19 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   CancellationScope,
+  condition,
   continueAsNew,
+  defineSignal,
   isCancellation,
   patched,
   proxyActivities,
+  setHandler,
   sleep,
   TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { PERMIT_CHANGED_SIGNAL } from '../domain/execution';
 import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobActivities, JobOutcome, LostAttempt } from '../domain/execution';
 import type { JobError, JobStatus } from '../domain/job';
 import { isRetryable, retryDelayMs } from '../domain/policy';
@@ -48,6 +52,8 @@ export async function executeJob(input: ExecuteJobInput): Promise<JobOutcome> {
   let waitStreak = resume?.waitStreak ?? 0;
   let lostAttempt: LostAttempt | undefined = resume?.lostAttempt;
   let shownStatus: JobStatus = resume?.shownStatus ?? 'queued';
+  let permitChanged = false;
+  setHandler(defineSignal(PERMIT_CHANGED_SIGNAL), () => void (permitChanged = true));
   const historyLimit = Math.min(input.historyEventsLimit ?? HISTORY_EVENTS_LIMIT, HISTORY_EVENTS_LIMIT);
 
   /** Upserts JobStatus when it changes (one history event per change, not per wait). */
@@ -78,7 +84,9 @@ export async function executeJob(input: ExecuteJobInput): Promise<JobOutcome> {
       if (outcome.kind === 'waiting') {
         show('waiting');
         waitStreak += 1;
-        await sleep(Math.max(1, Math.min(outcome.retryAfterMs, remainingMs)));
+        // The same durable timer as before (histories replay unchanged); a signal ends it early.
+        permitChanged = false;
+        await condition(() => permitChanged, Math.max(1, Math.min(outcome.retryAfterMs, remainingMs)));
         await continueIfLong();
         continue;
       }

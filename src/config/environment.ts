@@ -87,8 +87,25 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(65535)
   EXEC_PORT = 4001;
 
+  /** Worker: `/health/*` and `/metrics`; 0 = none. (4002 is the operator console's.) */
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
-  WORKER_HEALTH_PORT = 4002;
+  WORKER_HEALTH_PORT = 4003;
+
+  /** api: the operator console (SPEC §11) — the web app, and /control/* and /exec/* forwarded to the planes; 0 = none. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  OPERATOR_PORT = 4002;
+
+  /** Console sign-in: the OpenID Connect issuer (authorization code + PKCE); its tokens must pass ORCH_JWT_* as usual. */
+  @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https'] })
+  ORCH_OIDC_ISSUER?: string;
+
+  /** Console sign-in: the public client id registered at ORCH_OIDC_ISSUER. */
+  @IsOptional() @IsString() @IsNotEmpty()
+  ORCH_OIDC_CLIENT_ID?: string;
+
+  /** Console: base URL of Temporal Web UI, for links from a job to its workflow. */
+  @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https'] })
+  ORCH_TEMPORAL_UI_URL?: string;
 
   /** api: Prometheus `/metrics` on a port of its own, never one of the public planes; 0 = none. */
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)

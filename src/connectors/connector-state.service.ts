@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { resilienceLimits } from '../../domain/policy';
@@ -14,6 +14,7 @@ import { ConnectorEntity } from './connector.entity';
 import { ConnectorStateView } from './connector-state.dto';
 import { ConnectorsService } from './connectors.service';
 import { NON_TERMINAL_STATUSES } from '../../domain/job';
+import { PERMIT_CHANGED_SIGNAL } from '../../domain/execution';
 import { sqlList } from '../database/sql-list';
 
 const RECENT_ERRORS = 5;
@@ -21,6 +22,8 @@ const RECENT_ERRORS = 5;
 /** What operators see and steer per connector: breaker, limiter, leases, errors, backlog. */
 @Injectable()
 export class ConnectorStateService {
+  private readonly logger = new Logger(ConnectorStateService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly connectors: ConnectorsService,
@@ -52,7 +55,28 @@ export class ConnectorStateService {
         by,
       });
     }
+    if (action === 'reset') await this.wakeWaitingJobs(connector);
     return this.state(connector);
+  }
+
+  /**
+   * After a reset, jobs waiting on this connector would otherwise sleep until the breaker's old
+   * half-open time: signal their workflows to ask for a permit now. Best effort — a job that ends
+   * meanwhile, or Temporal being away, leaves the waiters on their timers as before.
+   */
+  private async wakeWaitingJobs(connector: ConnectorEntity): Promise<void> {
+    const rows: { workflow_id: string }[] = await this.dataSource.query(
+      `SELECT workflow_id FROM jobs WHERE tenant_id = $1 AND connector_id = $2 AND status = 'waiting'`,
+      [connector.tenantId, connector.id],
+    );
+    if (rows.length === 0) return;
+    try {
+      await this.temporal.use((client) =>
+        Promise.allSettled(rows.map((row) => client.workflow.getHandle(row.workflow_id).signal(PERMIT_CHANGED_SIGNAL))),
+      );
+    } catch (error) {
+      this.logger.warn({ connectorId: connector.id, waiting: rows.length, error: String(error) }, 'waiting jobs not woken after the breaker reset');
+    }
   }
 
   private async state(connector: ConnectorEntity): Promise<ConnectorStateView> {

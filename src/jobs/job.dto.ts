@@ -49,6 +49,8 @@ export class JobView {
   @ApiProperty({ type: PinnedPolicyView }) policy: PinnedPolicyView;
   @ApiProperty({ nullable: true, type: Number }) configVersion: number | null;
   @ApiProperty({ example: 1 }) attempts: number;
+  @ApiProperty({ example: { amount: 1200, currency: 'eur' }, description: 'The input the job was accepted with (what a replay starts from).' })
+  input: Record<string, unknown>;
   @ApiProperty({ nullable: true, description: 'The connector response: { status, headers, body, truncated }.', example: { status: 201, headers: { 'content-type': 'application/json' }, body: { id: 'ch_1' }, truncated: false } })
   result: unknown;
   @ApiProperty({ type: JobErrorView, nullable: true }) error: JobError | null;
@@ -71,6 +73,7 @@ export class JobView {
       policy: { id: job.policyId, version: job.policyVersion },
       configVersion: job.configVersion,
       attempts: job.attempts,
+      input: job.input,
       result: job.result ?? null,
       error: job.error,
       createdAt: job.createdAt.toISOString(),

@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { AttemptOutcome, AttemptRequest, ExecuteJobInput, FinishJobRequest, JobActivities, JobOutcome } from '../../domain/execution';
+import { PERMIT_CHANGED_SIGNAL, type AttemptOutcome, type AttemptRequest, type ExecuteJobInput, type FinishJobRequest, type JobActivities, type JobOutcome } from '../../domain/execution';
 import { defaultPolicy, PolicyDocument } from '../../domain/policy';
 import { JOB_STATUS } from '../../src/temporal/search-attributes';
 import { maybeRecord } from '../support/histories';
@@ -143,6 +143,19 @@ describe('executeJob: the attempt loop, branch by branch', () => {
       [1, 0],
       [1, 1],
       [1, 2],
+    ]);
+  });
+
+  test('a permitChanged signal (breaker reset) ends a wait early: the permit is asked again at once', async () => {
+    const { script, handle, result } = start([waiting(600_000), succeeded]);
+    await attemptsReached(script, 1);
+    const signalledAt = Date.now();
+    await (await handle).signal(PERMIT_CHANGED_SIGNAL);
+    expect(await result()).toStrictEqual({ status: 'succeeded', attempts: 1 });
+    expect(Date.now() - signalledAt).toBeLessThan(10_000); // not the 10 minutes the wait asked for
+    expect(script.attempts.map((request) => [request.attempt, request.waitStreak])).toStrictEqual([
+      [1, 0],
+      [1, 1],
     ]);
   });
 

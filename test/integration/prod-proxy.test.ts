@@ -50,7 +50,7 @@ describe('compose prod proxy routing (nginx)', () => {
   }
 
   beforeAll(async () => {
-    const [control, exec, ui] = [await stub('control'), await stub('exec'), await stub('ui')];
+    const [control, exec, operatorConsole, ui] = [await stub('control'), await stub('exec'), await stub('console'), await stub('ui')];
     [httpsPort] = [await freePort()];
     const [httpPort, healthPort] = [await freePort(), await freePort()];
     mkdirSync(join(dir, 'tls'));
@@ -61,6 +61,7 @@ describe('compose prod proxy routing (nginx)', () => {
       .replaceAll('${DOMAIN}', 'example.test')
       .replace('server api:4000 resolve;', `server 127.0.0.1:${control};`)
       .replace('server api:4001 resolve;', `server 127.0.0.1:${exec};`)
+      .replace('server api:4002 resolve;', `server 127.0.0.1:${operatorConsole};`)
       .replace('server temporal-ui:8080 resolve;', `server 127.0.0.1:${ui};`)
       .replaceAll(/^\s*http2 on;$/gm, '')
       .replaceAll('listen 443 ssl', `listen 127.0.0.1:${httpsPort} ssl`)
@@ -119,6 +120,22 @@ describe('compose prod proxy routing (nginx)', () => {
     for (const path of ['/', '/metrics', '/Metrics', '/docs', '/docs-json', '/health', '/health/ready', '/connectors', '/jobsx', '/JOBS', '//metrics', '/jobs/../docs']) {
       expect({ path, status: (await get('orchestrator-exec.example.test', path)).status }).toStrictEqual({ path, status: 404 });
     }
+    expect(seen).toStrictEqual([]);
+  });
+
+  test('the operator host serves the console (app and its /control, /exec forwarding); Temporal Web UI is on its own host behind basic auth', async () => {
+    seen.length = 0;
+    for (const path of ['/', '/jobs/123', '/control/connectors', '/exec/events/stream?jobId=1']) {
+      expect({ path, ...(await get('operator.example.test', path)) }).toStrictEqual({ path, status: 200, body: 'console' });
+    }
+    expect(seen.map((s) => [s.upstream, s.path])).toStrictEqual([
+      ['console', '/'],
+      ['console', '/jobs/123'],
+      ['console', '/control/connectors'],
+      ['console', '/exec/events/stream?jobId=1'],
+    ]);
+    seen.length = 0;
+    expect((await get('temporal.example.test', '/')).status).toBe(401);
     expect(seen).toStrictEqual([]);
   });
 });
