@@ -108,6 +108,10 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
           return await failed(request, { type: 'ConfigurationError', message: prepared.configurationError, retryable: false });
         }
 
+        // Check the ledger before calling (a read, no lock): never a second call for an outcome we already have.
+        const standing = await deps.ledger.attemptStanding(request);
+        if (standing.kind !== 'started') return alreadyDone(standing, request);
+
         const permit = await acquirePermit(job, limits, request.waitStreak);
         if (!permit.granted) {
           deps.metrics.permitDenied(job.connectorId, permit.reason);
@@ -116,19 +120,13 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
         }
         held = permit;
 
-        // Check the ledger before calling: never a second call for an outcome we already have.
-        let start: AttemptStart;
-        try {
-          start = await deps.ledger.startAttempt(request);
-        } catch (error) {
-          await release(job, limits, permit, 'none', request.attempt);
-          throw error;
-        }
-        if (start.kind !== 'started') {
-          await release(job, limits, permit, 'none', request.attempt);
-          return alreadyDone(start, request);
-        }
-
+        // The call leaves the moment the permit is granted, so limits hold at the downstream (a
+        // ledger write in between, queued behind others, would let granted calls bunch up); the
+        // start is recorded alongside, and retried after the call if storage is away.
+        const recorded = deps.ledger.startAttempt(request).then(
+          (start) => ({ start }),
+          (error: unknown) => ({ error }),
+        );
         let verdict: CallVerdict = 'none';
         let answer: CallAnswer;
         const startedAt = Date.now();
@@ -142,6 +140,11 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
           held = undefined;
           await release(job, limits, permit, verdict, request.attempt);
         }
+
+        const record = await recorded;
+        const start = 'start' in record ? record.start : await untilStored('attempt started', () => deps.ledger.startAttempt(request));
+        // Another try ended the job meanwhile: its outcome stands.
+        if (start.kind === 'finished') return alreadyDone(start, request);
 
         if (answer.kind === 'succeeded') {
           await untilStored('attempt succeeded', () => deps.ledger.attemptSucceeded(request, answer.result));
@@ -190,7 +193,7 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
   }
 
   /** Writes an outcome we already have, retrying storage faults until it lands (or the attempt is cancelled). */
-  async function untilStored(what: string, write: () => Promise<void>): Promise<void> {
+  async function untilStored<T>(what: string, write: () => Promise<T>): Promise<T> {
     const context = Context.current();
     for (let waitMs = STORAGE_RETRY_MIN_MS; ; waitMs = Math.min(waitMs * 2, STORAGE_RETRY_MAX_MS)) {
       try {

@@ -25,6 +25,8 @@ export type AttemptStart = { kind: 'started' } | { kind: 'finished'; status: Ter
 export interface JobLedger {
   /** The job's connector as it is now, or null when it was deleted (jobs started before definitions were pinned). */
   connector(job: JobSpec): Promise<ConnectorSnapshot | null>;
+  /** A read (no lock): whether the job has ended, or this attempt was started before; `started` when neither. */
+  attemptStanding(request: AttemptRequest): Promise<AttemptStart>;
   /**
    * Unless the job has ended or this attempt was started before: marks the job running (creating
    * its record if the api died before committing it), and records `job.started` on the first

@@ -5,7 +5,8 @@ import { defaultPolicy, resilienceLimits } from '../../domain/policy';
 import { ResilienceStore } from '../../src/resilience/resilience-store';
 import { serviceEnv, uniqueName } from '../support/services';
 
-const TTL_MS = 300;
+/** Long enough that a loaded CI machine renews in time; the loop below renews 5 times per TTL. */
+const TTL_MS = 1_000;
 
 describe('concurrency leases in Redis (SPEC §3.6): however long a call takes, a dead holder frees itself', () => {
   let redis: Redis;
@@ -24,14 +25,14 @@ describe('concurrency leases in Redis (SPEC §3.6): however long a call takes, a
     const connector = uniqueName('c');
     const held = await store.acquire(connector, limits, 'call-a', TTL_MS, 100);
     expect(held.decision.granted).toBe(true);
-    for (let elapsed = 0; elapsed < 5 * TTL_MS; elapsed += 100) {
+    for (let elapsed = 0; elapsed < 5 * TTL_MS; elapsed += 200) {
       expect(await store.renew(connector, 'call-a', TTL_MS)).toBe(1);
       const other = await store.acquire(connector, limits, `call-b-${elapsed}`, TTL_MS, 100);
       expect(other.decision).toMatchObject({ granted: false, reason: 'concurrency_limited' });
-      await delay(100);
+      await delay(200);
     }
     expect((await store.snapshot(connector, limits)).concurrency).toStrictEqual({ maxInFlight: 1, inFlight: 1 });
-    await delay(TTL_MS + 50); // the holder "died": no more renewals
+    await delay(TTL_MS + 100); // the holder "died": no more renewals
     expect((await store.acquire(connector, limits, 'call-c', TTL_MS, 100)).decision.granted).toBe(true);
   });
 
