@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Center, Code, Group, Loader, Modal, Spoiler, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Center, Code, Group, Loader, Modal, Spoiler, Stack, Table, Text, Title, type TableProps } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
@@ -205,4 +205,34 @@ export function parseJson(text: string): { value?: unknown; error?: string } {
   } catch (error) {
     return { error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+/** One column of a DataTable: its header and what a row shows in it. */
+export interface Column<T> {
+  header: ReactNode;
+  cell: (row: T) => ReactNode;
+}
+
+/** The list table every page uses: a header row from the columns, one row per item. */
+export function DataTable<T>({ rows, rowKey, columns, ...table }: { rows: T[]; rowKey: (row: T) => string | number; columns: Column<T>[] } & TableProps) {
+  return (
+    <Table {...table}>
+      <Table.Thead>
+        <Table.Tr>
+          {columns.map((column, index) => (
+            <Table.Th key={index}>{column.header}</Table.Th>
+          ))}
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {rows.map((row) => (
+          <Table.Tr key={rowKey(row)}>
+            {columns.map((column, index) => (
+              <Table.Td key={index}>{column.cell(row)}</Table.Td>
+            ))}
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
 }

@@ -1,8 +1,8 @@
-import { Badge, Group, Select, Table, TextInput } from '@mantine/core';
+import { Badge, Group, Select, TextInput } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi } from '@tanstack/react-router';
 import { data } from '../api/client';
-import { PageTitle, QueryView, when } from '../components/common';
+import { DataTable, PageTitle, QueryView, when } from '../components/common';
 import { useApp } from '../context';
 
 const route = getRouteApi('/audit');
@@ -65,37 +65,31 @@ export function AuditPage() {
       </Group>
       <QueryView query={query} plane="control" isEmpty={(body) => body.items.length === 0} empty="No audit entries match.">
         {(body) => (
-          <Table striped aria-label="Audit log">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>At</Table.Th>
-                <Table.Th>Actor</Table.Th>
-                <Table.Th>Action</Table.Th>
-                <Table.Th>Target</Table.Th>
-                <Table.Th>Outcome</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {body.items.map((entry) => (
-                <Table.Tr key={entry.id}>
-                  <Table.Td>{when(entry.at)}</Table.Td>
-                  <Table.Td>
+          <DataTable
+            striped
+            aria-label="Audit log"
+            rows={body.items}
+            rowKey={(entry) => entry.id}
+            columns={[
+              { header: 'At', cell: (entry) => when(entry.at) },
+              {
+                header: 'Actor',
+                cell: (entry) => (
+                  <>
                     {entry.actor.subject}
                     {entry.impersonated && (
                       <Badge variant="default" ml="xs" size="sm">
                         as {entry.impersonated.tenantId}
                       </Badge>
                     )}
-                  </Table.Td>
-                  <Table.Td>{entry.action}</Table.Td>
-                  <Table.Td>{entry.target}</Table.Td>
-                  <Table.Td>
-                    {entry.outcome} ({entry.status})
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+                  </>
+                ),
+              },
+              { header: 'Action', cell: (entry) => entry.action },
+              { header: 'Target', cell: (entry) => entry.target },
+              { header: 'Outcome', cell: (entry) => <>{entry.outcome} ({entry.status})</> },
+            ]}
+          />
         )}
       </QueryView>
     </>

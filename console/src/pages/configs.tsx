@@ -3,7 +3,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { data } from '../api/client';
-import { ConfirmButton, JsonBlock, PageTitle, parseJson, ProblemAlert, QueryView, when } from '../components/common';
+import { DataTable, ConfirmButton, JsonBlock, PageTitle, parseJson, ProblemAlert, QueryView, when } from '../components/common';
 import { useApp, useCan } from '../context';
 
 export function ConfigsPage() {
@@ -67,28 +67,19 @@ export function ConfigsPage() {
       </Modal>
       <QueryView query={configs} plane="control" isEmpty={(body) => body.items.length === 0} empty="No config versions yet.">
         {(body) => (
-          <Table aria-label="Config versions">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Version</Table.Th>
-                <Table.Th>Created</Table.Th>
-                <Table.Th>By</Table.Th>
-                <Table.Th>Document</Table.Th>
-                <Table.Th>Action</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {body.items.map((config) => (
-                <Table.Tr key={config.version}>
-                  <Table.Td>
-                    v{config.version} {config.version === body.activeVersion && <Badge variant="dot" color="green">active</Badge>}
-                  </Table.Td>
-                  <Table.Td>{when(config.createdAt)}</Table.Td>
-                  <Table.Td>{config.createdBy}</Table.Td>
-                  <Table.Td>
-                    <JsonBlock value={config.document} label={`Config v${config.version}`} />
-                  </Table.Td>
-                  <Table.Td>
+          <DataTable
+            aria-label="Config versions"
+            rows={body.items}
+            rowKey={(config) => config.version}
+            columns={[
+              { header: 'Version', cell: (config) => <>v{config.version} {config.version === body.activeVersion && <Badge variant="dot" color="green">active</Badge>}</> },
+              { header: 'Created', cell: (config) => when(config.createdAt) },
+              { header: 'By', cell: (config) => config.createdBy },
+              { header: 'Document', cell: (config) => <JsonBlock value={config.document} label={`Config v${config.version}`} /> },
+              {
+                header: 'Action',
+                cell: (config) => (
+                  <>
                     {canWrite && config.version !== body.activeVersion && (
                       <ConfirmButton
                         label="Activate"
@@ -97,11 +88,11 @@ export function ConfigsPage() {
                         onConfirm={async () => (await data(api.control.POST('/configs/activate', { body: { version: config.version } })), refresh())}
                       />
                     )}
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+                  </>
+                ),
+              },
+            ]}
+          />
         )}
       </QueryView>
       <Card withBorder>

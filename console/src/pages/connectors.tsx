@@ -1,10 +1,10 @@
-import { Alert, Button, Card, Checkbox, Group, Modal, NumberInput, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Card, Checkbox, Group, Modal, NumberInput, Select, SimpleGrid, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiProblem, data, type Schemas } from '../api/client';
-import { ConfirmButton, JsonBlock, PageTitle, parseJson, ProblemAlert, QueryView, StatusBadge, when } from '../components/common';
+import { DataTable, ConfirmButton, JsonBlock, PageTitle, parseJson, ProblemAlert, QueryView, StatusBadge, when } from '../components/common';
 import { RunForm } from '../components/run-form';
 import { useApp, useCan } from '../context';
 import { needsAttention } from './overview';
@@ -140,39 +140,33 @@ export function ConnectorsPage() {
       </Modal>
       <QueryView query={connectors} plane="control" isEmpty={(body) => body.items.length === 0} empty="No connectors yet.">
         {(body) => (
-          <Table striped aria-label="Connectors">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Type</Table.Th>
-                <Table.Th>Breaker</Table.Th>
-                <Table.Th>Limiter</Table.Th>
-                <Table.Th>Leases</Table.Th>
-                <Table.Th>Backlog</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {body.items.map((connector) => {
-                const state = stateOf.get(connector.id);
-                const use = usage(state);
-                return (
-                  <Table.Tr key={connector.id}>
-                    <Table.Td>
-                      <Link to="/connectors/$connectorId" params={{ connectorId: connector.id }}>
-                        {connector.name}
-                      </Link>
-                      {!connector.enabled && <Text span size="xs"> (disabled)</Text>}
-                    </Table.Td>
-                    <Table.Td>{connector.type}</Table.Td>
-                    <Table.Td>{state ? <StatusBadge status={state.breaker.state} /> : '—'}</Table.Td>
-                    <Table.Td>{use.limiter}</Table.Td>
-                    <Table.Td>{use.leases}</Table.Td>
-                    <Table.Td>{use.backlog}</Table.Td>
-                  </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
-          </Table>
+          <DataTable
+            striped
+            aria-label="Connectors"
+            rows={body.items.map((connector) => {
+              const state = stateOf.get(connector.id);
+              return { connector, state, use: usage(state) };
+            })}
+            rowKey={({ connector }) => connector.id}
+            columns={[
+              {
+                header: 'Name',
+                cell: ({ connector }) => (
+                  <>
+                    <Link to="/connectors/$connectorId" params={{ connectorId: connector.id }}>
+                      {connector.name}
+                    </Link>
+                    {!connector.enabled && <Text span size="xs"> (disabled)</Text>}
+                  </>
+                ),
+              },
+              { header: 'Type', cell: ({ connector }) => connector.type },
+              { header: 'Breaker', cell: ({ state }) => (state ? <StatusBadge status={state.breaker.state} /> : '—') },
+              { header: 'Limiter', cell: ({ use }) => use.limiter },
+              { header: 'Leases', cell: ({ use }) => use.leases },
+              { header: 'Backlog', cell: ({ use }) => use.backlog },
+            ]}
+          />
         )}
       </QueryView>
     </>
@@ -254,28 +248,26 @@ export function ConnectorPage() {
                     </Alert>
                   )}
                   {current.recentErrors.length > 0 && (
-                    <Table mt="sm" aria-label="Recent errors">
-                      <Table.Thead>
-                        <Table.Tr>
-                          <Table.Th>At</Table.Th>
-                          <Table.Th>Job</Table.Th>
-                          <Table.Th>Error</Table.Th>
-                        </Table.Tr>
-                      </Table.Thead>
-                      <Table.Tbody>
-                        {current.recentErrors.map((item) => (
-                          <Table.Tr key={`${item.jobId}-${item.attempt}`}>
-                            <Table.Td>{when(item.at)}</Table.Td>
-                            <Table.Td>
+                    <DataTable
+                      mt="sm"
+                      aria-label="Recent errors"
+                      rows={current.recentErrors}
+                      rowKey={(item) => `${item.jobId}-${item.attempt}`}
+                      columns={[
+                        { header: 'At', cell: (item) => when(item.at) },
+                        {
+                          header: 'Job',
+                          cell: (item) => (
+                            <>
                               <Link to="/jobs/$jobId" params={{ jobId: item.jobId }}>
                                 {item.jobId.slice(0, 8)} #{item.attempt}
                               </Link>
-                            </Table.Td>
-                            <Table.Td>{String((item.error as { message?: string; type?: string }).message ?? (item.error as { type?: string }).type)}</Table.Td>
-                          </Table.Tr>
-                        ))}
-                      </Table.Tbody>
-                    </Table>
+                            </>
+                          ),
+                        },
+                        { header: 'Error', cell: (item) => <>{String((item.error as { message?: string; type?: string }).message ?? (item.error as { type?: string }).type)}</> },
+                      ]}
+                    />
                   )}
                 </Card>
               );

@@ -1,10 +1,10 @@
-import { Alert, Button, Group, Modal, Select, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { data } from '../api/client';
-import { ConfirmButton, PageTitle, ProblemAlert, QueryView, StatusBadge, when } from '../components/common';
+import { DataTable, ConfirmButton, PageTitle, ProblemAlert, QueryView, StatusBadge, when } from '../components/common';
 import { useApp, useCan } from '../context';
 
 const route = getRouteApi('/dlq');
@@ -108,34 +108,31 @@ export function DlqPage() {
       </Group>
       <QueryView query={query} plane="control" isEmpty={(body) => body.items.length === 0} empty="The dead-letter queue is empty.">
         {(body) => (
-          <Table striped aria-label="Dead-letter queue">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Job</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>Connector</Table.Th>
-                <Table.Th>Operation</Table.Th>
-                <Table.Th>Error</Table.Th>
-                <Table.Th>Completed</Table.Th>
-                <Table.Th>Actions</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {body.items.map((job) => (
-                <Table.Tr key={job.id}>
-                  <Table.Td>
+          <DataTable
+            striped
+            aria-label="Dead-letter queue"
+            rows={body.items}
+            rowKey={(job) => job.id}
+            columns={[
+              {
+                header: 'Job',
+                cell: (job) => (
+                  <>
                     <Link to="/jobs/$jobId" params={{ jobId: job.id }}>
                       {job.id.slice(0, 8)}
                     </Link>
-                  </Table.Td>
-                  <Table.Td>
-                    <StatusBadge status={job.status} />
-                  </Table.Td>
-                  <Table.Td>{names.get(job.connectorId) ?? job.connectorId.slice(0, 8)}</Table.Td>
-                  <Table.Td>{job.operation}</Table.Td>
-                  <Table.Td>{job.error ? `${job.error.type}: ${job.error.message}` : '—'}</Table.Td>
-                  <Table.Td>{when(job.completedAt)}</Table.Td>
-                  <Table.Td>
+                  </>
+                ),
+              },
+              { header: 'Status', cell: (job) => <StatusBadge status={job.status} /> },
+              { header: 'Connector', cell: (job) => names.get(job.connectorId) ?? job.connectorId.slice(0, 8) },
+              { header: 'Operation', cell: (job) => job.operation },
+              { header: 'Error', cell: (job) => <>{job.error ? `${job.error.type}: ${job.error.message}` : '—'}</> },
+              { header: 'Completed', cell: (job) => when(job.completedAt) },
+              {
+                header: 'Actions',
+                cell: (job) => (
+                  <>
                     <Group gap="xs">
                       {canOperate && (
                         <Link to="/jobs/$jobId" params={{ jobId: job.id }}>
@@ -156,11 +153,11 @@ export function DlqPage() {
                         />
                       )}
                     </Group>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+                  </>
+                ),
+              },
+            ]}
+          />
         )}
       </QueryView>
     </>

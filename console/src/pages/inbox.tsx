@@ -1,8 +1,8 @@
-import { Table } from '@mantine/core';
+import {  } from '@mantine/core';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { data } from '../api/client';
-import { ConfirmButton, PageTitle, QueryView, StatusBadge, when } from '../components/common';
+import { DataTable, ConfirmButton, PageTitle, QueryView, StatusBadge, when } from '../components/common';
 import { useApp, useCan } from '../context';
 
 export function InboxPage() {
@@ -15,30 +15,20 @@ export function InboxPage() {
       <PageTitle>Webhook inbox</PageTitle>
       <QueryView query={query} plane="control" isEmpty={(body) => body.items.length === 0} empty="No webhook deliveries yet.">
         {(body) => (
-          <Table striped aria-label="Webhook deliveries">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Received</Table.Th>
-                <Table.Th>Provider</Table.Th>
-                <Table.Th>Event</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>Job</Table.Th>
-                <Table.Th>Error</Table.Th>
-                <Table.Th>Actions</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {body.items.map((entry) => (
-                <Table.Tr key={entry.id}>
-                  <Table.Td>{when(entry.receivedAt)}</Table.Td>
-                  <Table.Td>{entry.provider}</Table.Td>
-                  <Table.Td>
-                    {entry.eventType} ({entry.eventId})
-                  </Table.Td>
-                  <Table.Td>
-                    <StatusBadge status={entry.status} />
-                  </Table.Td>
-                  <Table.Td>
+          <DataTable
+            striped
+            aria-label="Webhook deliveries"
+            rows={body.items}
+            rowKey={(entry) => entry.id}
+            columns={[
+              { header: 'Received', cell: (entry) => when(entry.receivedAt) },
+              { header: 'Provider', cell: (entry) => entry.provider },
+              { header: 'Event', cell: (entry) => <>{entry.eventType} ({entry.eventId})</> },
+              { header: 'Status', cell: (entry) => <StatusBadge status={entry.status} /> },
+              {
+                header: 'Job',
+                cell: (entry) => (
+                  <>
                     {entry.jobId ? (
                       <Link to="/jobs/$jobId" params={{ jobId: entry.jobId }}>
                         {entry.jobId.slice(0, 8)}
@@ -46,9 +36,14 @@ export function InboxPage() {
                     ) : (
                       '—'
                     )}
-                  </Table.Td>
-                  <Table.Td>{entry.error ? `${entry.error.code}: ${entry.error.message}` : '—'}</Table.Td>
-                  <Table.Td>
+                  </>
+                ),
+              },
+              { header: 'Error', cell: (entry) => <>{entry.error ? `${entry.error.code}: ${entry.error.message}` : '—'}</> },
+              {
+                header: 'Actions',
+                cell: (entry) => (
+                  <>
                     {canOperate && entry.status !== 'routed' && (
                       <ConfirmButton
                         label="Retry"
@@ -61,11 +56,11 @@ export function InboxPage() {
                         }}
                       />
                     )}
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+                  </>
+                ),
+              },
+            ]}
+          />
         )}
       </QueryView>
     </>

@@ -1,10 +1,10 @@
-import { Alert, Anchor, Badge, Button, Card, Group, Modal, SimpleGrid, Stack, Table, Text, Textarea, Timeline, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, Group, Modal, SimpleGrid, Stack, Text, Textarea, Timeline, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 import { data, streamEvents, type Schemas, type StreamedEvent } from '../api/client';
-import { ConfirmButton, JsonBlock, PageTitle, parseJson, ProblemAlert, QueryView, StatusBadge, when } from '../components/common';
+import { DataTable, ConfirmButton, JsonBlock, PageTitle, parseJson, ProblemAlert, QueryView, StatusBadge, when } from '../components/common';
 import { useApp, useCan } from '../context';
 
 const route = getRouteApi('/jobs/$jobId');
@@ -254,28 +254,18 @@ export function JobPage() {
               {attempts.length === 0 ? (
                 <Text c="dimmed">No attempt yet.</Text>
               ) : (
-                <Table aria-label="Attempts">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>#</Table.Th>
-                      <Table.Th>Started</Table.Th>
-                      <Table.Th>Duration</Table.Th>
-                      <Table.Th>HTTP status</Table.Th>
-                      <Table.Th>Error</Table.Th>
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {attempts.map((row) => (
-                      <Table.Tr key={row.attempt}>
-                        <Table.Td>{row.attempt}</Table.Td>
-                        <Table.Td>{when(row.startedAt)}</Table.Td>
-                        <Table.Td>{duration(row)}</Table.Td>
-                        <Table.Td>{row.httpStatus ?? '—'}</Table.Td>
-                        <Table.Td>{row.error ? `${row.error.type}: ${row.error.message}` : '—'}</Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
+                <DataTable
+                  aria-label="Attempts"
+                  rows={attempts}
+                  rowKey={(row) => row.attempt}
+                  columns={[
+                    { header: '#', cell: (row) => row.attempt },
+                    { header: 'Started', cell: (row) => when(row.startedAt) },
+                    { header: 'Duration', cell: (row) => duration(row) },
+                    { header: 'HTTP status', cell: (row) => row.httpStatus ?? '—' },
+                    { header: 'Error', cell: (row) => <>{row.error ? `${row.error.type}: ${row.error.message}` : '—'}</> },
+                  ]}
+                />
               )}
             </Card>
             <Card withBorder>

@@ -1,9 +1,9 @@
-import { Badge, Button, Group, Select, Table, Text } from '@mantine/core';
+import { Badge, Button, Group, Select, Text } from '@mantine/core';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 import { data, streamEvents } from '../api/client';
-import { PageTitle, QueryView, StatusBadge, when } from '../components/common';
+import { DataTable, PageTitle, QueryView, StatusBadge, when } from '../components/common';
 import { RunForm } from '../components/run-form';
 import { useApp, useCan } from '../context';
 
@@ -79,37 +79,38 @@ export function JobsPage() {
       <QueryView query={query} plane="exec" isEmpty={(body) => body.items.length === 0} empty="No jobs match these filters.">
         {(body) => (
           <>
-            <Table striped highlightOnHover aria-label="Jobs">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Job</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Connector</Table.Th>
-                  <Table.Th>Operation</Table.Th>
-                  <Table.Th>Attempts</Table.Th>
-                  <Table.Th>Created</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {body.items.map((job) => (
-                  <Table.Tr key={job.id}>
-                    <Table.Td>
+            <DataTable
+              striped
+              highlightOnHover
+              aria-label="Jobs"
+              rows={body.items}
+              rowKey={(job) => job.id}
+              columns={[
+                {
+                  header: 'Job',
+                  cell: (job) => (
+                    <>
                       <Link to="/jobs/$jobId" params={{ jobId: job.id }}>
                         {job.id.slice(0, 8)}
                       </Link>
-                    </Table.Td>
-                    <Table.Td>
+                    </>
+                  ),
+                },
+                {
+                  header: 'Status',
+                  cell: (job) => (
+                    <>
                       <StatusBadge status={job.status} />
                       {job.waitReason && <Text span size="xs"> {job.waitReason.replace('_', ' ')}</Text>}
-                    </Table.Td>
-                    <Table.Td>{names.get(job.connectorId) ?? job.connectorId.slice(0, 8)}</Table.Td>
-                    <Table.Td>{job.operation}</Table.Td>
-                    <Table.Td>{job.attempts}</Table.Td>
-                    <Table.Td>{when(job.createdAt)}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
+                    </>
+                  ),
+                },
+                { header: 'Connector', cell: (job) => names.get(job.connectorId) ?? job.connectorId.slice(0, 8) },
+                { header: 'Operation', cell: (job) => job.operation },
+                { header: 'Attempts', cell: (job) => job.attempts },
+                { header: 'Created', cell: (job) => when(job.createdAt) },
+              ]}
+            />
             <Group>
               {search.cursor && (
                 <Button variant="default" onClick={() => set({ cursor: undefined })}>

@@ -1,10 +1,10 @@
 import { BarChart } from '@mantine/charts';
-import { Card, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Card, Group, SegmentedControl, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { data, type Schemas } from '../api/client';
-import { PageTitle, QueryView, StatusBadge, when } from '../components/common';
+import { DataTable, PageTitle, QueryView, StatusBadge, when } from '../components/common';
 import { useApp } from '../context';
 
 const STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
@@ -109,32 +109,23 @@ function Attention() {
       </Title>
       <QueryView query={query} plane="control" isEmpty={(body) => !body.items.some((item) => needsAttention(item).length > 0)} empty="All connectors are healthy.">
         {(body) => (
-          <Table aria-label="Connectors that need attention">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Connector</Table.Th>
-                <Table.Th>Breaker</Table.Th>
-                <Table.Th>Why</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {body.items
-                .filter((item) => needsAttention(item).length > 0)
-                .map((item) => (
-                  <Table.Tr key={item.connectorId}>
-                    <Table.Td>
-                      <Link to="/connectors/$connectorId" params={{ connectorId: item.connectorId }}>
-                        {item.name}
-                      </Link>
-                    </Table.Td>
-                    <Table.Td>
-                      <StatusBadge status={item.breaker.state} />
-                    </Table.Td>
-                    <Table.Td>{needsAttention(item).join('; ')}</Table.Td>
-                  </Table.Tr>
-                ))}
-            </Table.Tbody>
-          </Table>
+          <DataTable
+            aria-label="Connectors that need attention"
+            rows={body.items.filter((item) => needsAttention(item).length > 0)}
+            rowKey={(item) => item.connectorId}
+            columns={[
+              {
+                header: 'Connector',
+                cell: (item) => (
+                  <Link to="/connectors/$connectorId" params={{ connectorId: item.connectorId }}>
+                    {item.name}
+                  </Link>
+                ),
+              },
+              { header: 'Breaker', cell: (item) => <StatusBadge status={item.breaker.state} /> },
+              { header: 'Why', cell: (item) => needsAttention(item).join('; ') },
+            ]}
+          />
         )}
       </QueryView>
     </Card>

@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ApiProblem, data } from '../api/client';
-import { PageTitle, parseJson, ProblemAlert, QueryView, when } from '../components/common';
+import { DataTable, PageTitle, parseJson, ProblemAlert, QueryView, when } from '../components/common';
 import { useApp, useCan } from '../context';
 
 const route = getRouteApi('/policies/$policyId');
@@ -67,28 +67,26 @@ export function PoliciesPage() {
       </Modal>
       <QueryView query={query} plane="control" isEmpty={(body) => body.items.length === 0} empty="No policies yet: connectors use the tenant default.">
         {(body) => (
-          <Table striped aria-label="Policies">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Latest version</Table.Th>
-                <Table.Th>Created</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {body.items.map((policy) => (
-                <Table.Tr key={policy.id}>
-                  <Table.Td>
+          <DataTable
+            striped
+            aria-label="Policies"
+            rows={body.items}
+            rowKey={(policy) => policy.id}
+            columns={[
+              {
+                header: 'Name',
+                cell: (policy) => (
+                  <>
                     <Link to="/policies/$policyId" params={{ policyId: policy.id }}>
                       {policy.name}
                     </Link>
-                  </Table.Td>
-                  <Table.Td>v{policy.latestVersion}</Table.Td>
-                  <Table.Td>{when(policy.createdAt)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+                  </>
+                ),
+              },
+              { header: 'Latest version', cell: (policy) => <>v{policy.latestVersion}</> },
+              { header: 'Created', cell: (policy) => when(policy.createdAt) },
+            ]}
+          />
         )}
       </QueryView>
     </>

@@ -1,8 +1,8 @@
-import { Button, Card, Group, PasswordInput, Table, TextInput, Title } from '@mantine/core';
+import { Button, Card, Group, PasswordInput, TextInput, Title } from '@mantine/core';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiProblem, data } from '../api/client';
-import { ConfirmButton, PageTitle, ProblemAlert, QueryView, when } from '../components/common';
+import { DataTable, ConfirmButton, PageTitle, ProblemAlert, QueryView, when } from '../components/common';
 import { useApp, useCan } from '../context';
 
 /** Secret refs: the value is write-only — sent once, never shown again (the api never returns it). */
@@ -50,22 +50,19 @@ export function SecretsPage() {
       )}
       <QueryView query={query} plane="control" isEmpty={(body) => body.items.length === 0} empty="No secret refs yet.">
         {(body) => (
-          <Table striped aria-label="Secret refs">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Provider</Table.Th>
-                <Table.Th>Updated</Table.Th>
-                <Table.Th>Actions</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {body.items.map((secret) => (
-                <Table.Tr key={secret.id}>
-                  <Table.Td>{secret.name}</Table.Td>
-                  <Table.Td>{secret.provider}</Table.Td>
-                  <Table.Td>{when(secret.updatedAt)}</Table.Td>
-                  <Table.Td>
+          <DataTable
+            striped
+            aria-label="Secret refs"
+            rows={body.items}
+            rowKey={(secret) => secret.id}
+            columns={[
+              { header: 'Name', cell: (secret) => secret.name },
+              { header: 'Provider', cell: (secret) => secret.provider },
+              { header: 'Updated', cell: (secret) => when(secret.updatedAt) },
+              {
+                header: 'Actions',
+                cell: (secret) => (
+                  <>
                     {canWrite && (
                       <ConfirmButton
                         label="Delete"
@@ -79,11 +76,11 @@ export function SecretsPage() {
                         }}
                       />
                     )}
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+                  </>
+                ),
+              },
+            ]}
+          />
         )}
       </QueryView>
     </>
