@@ -45,8 +45,9 @@ export const ERROR_CATALOGUE = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different body' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
-  // 500, 503
+  // 500, 502, 503
   INTERNAL_ERROR: { status: 500, title: 'Internal error' },
+  UPSTREAM_UNAVAILABLE: { status: 502, title: 'Bad gateway' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   NOT_READY: { status: 503, title: 'Not ready' },
   REQUEST_TIMEOUT: { status: 503, title: 'Request timed out' },

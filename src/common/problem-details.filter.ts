@@ -19,6 +19,21 @@ export interface ProblemDetails {
   [extension: string]: unknown;
 }
 
+/** The RFC 9457 body of an error: the filter below and the operator console's proxy both answer with it. */
+export function problemDocument(appError: AppError, requestId: string, instance: string): ProblemDetails {
+  return {
+    type: `/problems/${appError.code.toLowerCase().replace(/_/g, '-')}`,
+    title: appError.title,
+    status: appError.status,
+    detail: appError.message,
+    code: appError.code,
+    requestId,
+    instance,
+    ...(appError.extra.errors ? { errors: appError.extra.errors } : {}),
+    ...appError.extra.extensions,
+  };
+}
+
 /** The one place where any error becomes an RFC 9457 application/problem+json response. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -34,17 +49,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const error = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'unhandled error');
     }
-    const problem: ProblemDetails = {
-      type: `/problems/${appError.code.toLowerCase().replace(/_/g, '-')}`,
-      title: appError.title,
-      status: appError.status,
-      detail: appError.message,
-      code: appError.code,
-      requestId: String(request.id ?? ''),
-      instance: request.originalUrl ?? request.url,
-      ...(appError.extra.errors ? { errors: appError.extra.errors } : {}),
-      ...appError.extra.extensions,
-    };
+    const problem = problemDocument(appError, String(request.id ?? ''), request.originalUrl ?? request.url);
     if (appError.extra.retryAfterSeconds !== undefined) {
       response.setHeader('Retry-After', String(appError.extra.retryAfterSeconds));
     }

@@ -1,6 +1,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, IncomingMessage, request as forward, Server, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { AppError } from '../common/app-error';
+import { problemDocument } from '../common/problem-details.filter';
 import type { Environment } from '../config/environment';
 
 /** Where `npm run build` puts the console's static files (console/vite.config.ts): dist/console. */
@@ -101,8 +103,9 @@ export class OperatorConsole {
     );
     upstream.on('error', () => {
       if (response.headersSent) return void response.destroy();
-      response.writeHead(502, { 'content-type': 'application/problem+json' });
-      response.end(JSON.stringify({ type: 'about:blank', title: 'Bad Gateway', status: 502, detail: `The ${plane} plane did not answer.`, code: 'UPSTREAM_UNAVAILABLE' }));
+      const problem = problemDocument(new AppError('UPSTREAM_UNAVAILABLE', `The ${plane} plane did not answer.`), '', request.url ?? '');
+      response.writeHead(problem.status, { 'content-type': 'application/problem+json' });
+      response.end(JSON.stringify(problem));
     });
     // A browser that goes away (a closed event stream) ends the upstream request too.
     response.on('close', () => upstream.destroy());
