@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { type PinnedPolicy, PoliciesService } from '../policies/policies.service';
 import { PolicyStoreModule } from '../policies/policy-store.module';
-import { ConnectorPolicySource } from '../connectors/connector-policy-source';
+import { ConnectorPolicySource, type GoverningPolicyOf } from '../connectors/connector-policy-source';
 import { ConfigEntity } from './config.entity';
 
 /**
@@ -18,13 +18,24 @@ export class GoverningPolicy implements ConnectorPolicySource {
     private readonly policies: PoliciesService,
   ) {}
 
-  async of(tenantId: string, connector: { id: string; policyId: string | null }): Promise<{ pinned: PinnedPolicy; configVersion: number | null }> {
+  async of(tenantId: string, connector: { id: string; policyId: string | null }): Promise<GoverningPolicyOf> {
+    const [governing] = await this.ofEach(tenantId, [connector]);
+    return governing;
+  }
+
+  async ofEach(tenantId: string, connectors: { id: string; policyId: string | null }[]): Promise<GoverningPolicyOf[]> {
     const config = await this.activeConfig(tenantId);
-    const binding = config ? (config.document.bindings[connector.id] ?? config.document.defaultPolicy ?? null) : null;
-    const pinned = binding
-      ? await this.policies.pinVersion(tenantId, binding.policyId, binding.version)
-      : await this.policies.pinLatest(tenantId, connector.policyId);
-    return { pinned, configVersion: config?.version ?? null };
+    const pins = new Map<string, Promise<PinnedPolicy>>();
+    const pin = (key: string, read: () => Promise<PinnedPolicy>) => pins.get(key) ?? pins.set(key, read()).get(key)!;
+    return Promise.all(
+      connectors.map(async (connector) => {
+        const binding = config ? (config.document.bindings[connector.id] ?? config.document.defaultPolicy ?? null) : null;
+        const pinned = binding
+          ? await pin(`${binding.policyId}@${binding.version}`, () => this.policies.pinVersion(tenantId, binding.policyId, binding.version))
+          : await pin(`${connector.policyId ?? 'default'}@latest`, () => this.policies.pinLatest(tenantId, connector.policyId));
+        return { pinned, configVersion: config?.version ?? null };
+      }),
+    );
   }
 
   /** The tenant's active config version, or null before any activation. */

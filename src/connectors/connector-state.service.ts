@@ -9,6 +9,7 @@ import { ResilienceStore } from '../resilience/resilience-store';
 import { Environment } from '../config/environment';
 import { TemporalService } from '../temporal/temporal.service';
 import { temporal as proto } from '@temporalio/proto';
+import type { PinnedPolicy } from '../policies/policies.service';
 import { ConnectorPolicySource } from './connector-policy-source';
 import { ConnectorEntity } from './connector.entity';
 import { ConnectorStateView } from './connector-state.dto';
@@ -18,6 +19,11 @@ import { PERMIT_CHANGED_SIGNAL } from '../../domain/execution';
 import { sqlList } from '../database/sql-list';
 
 const RECENT_ERRORS = 5;
+
+interface TaskQueueState {
+  name: string;
+  workersPolling: number | null;
+}
 
 /** What operators see and steer per connector: breaker, limiter, leases, errors, backlog. */
 @Injectable()
@@ -35,11 +41,17 @@ export class ConnectorStateService {
   ) {}
 
   async all(tenantId: string): Promise<ConnectorStateView[]> {
-    return Promise.all((await this.connectors.list(tenantId)).map((connector) => this.state(connector)));
+    const connectors = await this.connectors.list(tenantId);
+    const governing = await this.governing.ofEach(tenantId, connectors);
+    // Connectors share task queues: ask Temporal about each queue once.
+    const queues = new Map<string, Promise<TaskQueueState>>();
+    const queueOf = (name: string) => queues.get(name) ?? queues.set(name, this.taskQueue(name)).get(name)!;
+    return Promise.all(connectors.map((connector, i) => this.state(connector, governing[i].pinned, queueOf)));
   }
 
   async one(tenantId: string, idOrName: string): Promise<ConnectorStateView> {
-    return this.state(await this.connectors.get(tenantId, idOrName));
+    const connector = await this.connectors.get(tenantId, idOrName);
+    return this.state(connector, (await this.governing.of(tenantId, connector)).pinned);
   }
 
   /** Operator override of the breaker; the transition is recorded as an event like any other. */
@@ -56,7 +68,7 @@ export class ConnectorStateService {
       });
     }
     if (action === 'reset') await this.wakeWaitingJobs(connector);
-    return this.state(connector);
+    return this.state(connector, pinned);
   }
 
   /**
@@ -79,14 +91,13 @@ export class ConnectorStateService {
     }
   }
 
-  private async state(connector: ConnectorEntity): Promise<ConnectorStateView> {
-    // The limits in force: the governing policy's, which every running job of the connector applies.
-    const { pinned } = await this.governing.of(connector.tenantId, connector);
+  /** `pinned`: the governing policy, whose limits every running job of the connector applies. */
+  private async state(connector: ConnectorEntity, pinned: PinnedPolicy, queueOf = (name: string) => this.taskQueue(name)): Promise<ConnectorStateView> {
     const [snapshot, recentErrors, backlog, taskQueue] = await Promise.all([
       this.resilience.snapshot(connector.id, resilienceLimits(pinned.document)).catch(() => undefined),
       this.recentErrors(connector),
       this.backlog(connector),
-      this.taskQueue(connector),
+      queueOf(connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE),
     ]);
     return {
       connectorId: connector.id,
@@ -121,9 +132,8 @@ export class ConnectorStateService {
     return Object.fromEntries(NON_TERMINAL_STATUSES.map((status) => [status, rows.find((row) => row.status === status)?.n ?? 0]));
   }
 
-  /** Whether any worker polls the connector's task queue: jobs stay `queued` while none does. */
-  private async taskQueue(connector: ConnectorEntity): Promise<{ name: string; workersPolling: number | null }> {
-    const name = connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE;
+  /** Whether any worker polls a task queue: a connector's jobs stay `queued` while none does. */
+  private async taskQueue(name: string): Promise<TaskQueueState> {
     try {
       const described = await this.temporal.use((client) =>
         client.workflowService.describeTaskQueue({
