@@ -51,17 +51,25 @@ export class JobReconciler implements OnApplicationBootstrap {
   }
 
   async reconcile(): Promise<number> {
-    const open = NON_TERMINAL_STATUSES.map((status) => `'${status}'`).join(', ');
-    const query = `WorkflowType = '${EXECUTE_JOB_WORKFLOW}' AND ExecutionStatus IN ('Terminated', 'TimedOut', 'Failed', 'Canceled') AND JobStatus IN (${open})`;
+    // Visibility's IN list has SQL's syntax.
+    const query = `WorkflowType = '${EXECUTE_JOB_WORKFLOW}' AND ExecutionStatus IN ('Terminated', 'TimedOut', 'Failed', 'Canceled') AND JobStatus IN ${sqlList(NON_TERMINAL_STATUSES)}`;
     const closed = await this.temporal.use(async (client) => {
       const found: { workflowId: string; status: string }[] = [];
       for await (const workflow of client.workflow.list({ query })) found.push({ workflowId: workflow.workflowId, status: workflow.status.name });
       return found;
     });
+    // Workflows reconciled before still match (their JobStatus can no longer change): one read
+    // keeps only those whose row is still open, instead of an UPDATE per workflow every period.
+    const rows: { workflow_id: string }[] = closed.length
+      ? await this.dataSource.query(`SELECT workflow_id FROM jobs WHERE workflow_id = ANY($1) AND status IN ${sqlList(NON_TERMINAL_STATUSES)}`, [
+          closed.map((workflow) => workflow.workflowId),
+        ])
+      : [];
+    const stillOpen = new Set(rows.map((row) => row.workflow_id));
     let recorded = 0;
     for (const workflow of closed) {
       const end = CLOSED_AS[workflow.status];
-      if (end && (await this.record(workflow.workflowId, workflow.status, end))) recorded += 1;
+      if (end && stillOpen.has(workflow.workflowId) && (await this.record(workflow.workflowId, workflow.status, end))) recorded += 1;
     }
     if (recorded > 0) this.logger.log({ recorded }, 'reconciled jobs whose workflow closed without recording their end');
     return recorded;
