@@ -34,8 +34,6 @@ export interface ResumeState {
   attempt: number;
   waitStreak: number;
   lostAttempt?: LostAttempt;
-  /** The JobStatus search attribute as last upserted (search attributes carry over). */
-  shownStatus: JobStatus;
 }
 
 /** An attempt that died without reporting (worker crash, activity timeout); recorded by whoever runs next. */

@@ -51,23 +51,22 @@ export async function executeJob(input: ExecuteJobInput): Promise<JobOutcome> {
   let attempt = resume?.attempt ?? 0;
   let waitStreak = resume?.waitStreak ?? 0;
   let lostAttempt: LostAttempt | undefined = resume?.lostAttempt;
-  let shownStatus: JobStatus = resume?.shownStatus ?? 'queued';
   let permitChanged = false;
   setHandler(defineSignal(PERMIT_CHANGED_SIGNAL), () => void (permitChanged = true));
   const historyLimit = Math.min(input.historyEventsLimit ?? HISTORY_EVENTS_LIMIT, HISTORY_EVENTS_LIMIT);
 
   /** Upserts JobStatus when it changes (one history event per change, not per wait). */
   function show(status: JobStatus) {
-    if (status === shownStatus || !patched('job-status-search-attribute')) return;
+    // The value shown now is the workflow's own search attribute (carried into a continued run).
+    if (status === workflowInfo().typedSearchAttributes.get(JOB_STATUS) || !patched('job-status-search-attribute')) return;
     upsertSearchAttributes([{ key: JOB_STATUS, value: status }]);
-    shownStatus = status;
   }
 
   /** History stays bounded however long the job waits: a new run carries on with the same state. */
   async function continueIfLong(): Promise<void> {
     const info = workflowInfo();
     if (!info.continueAsNewSuggested && info.historyLength < historyLimit) return;
-    await continueAsNew<typeof executeJob>({ ...input, resume: { deadline, attempt, waitStreak, lostAttempt, shownStatus } });
+    await continueAsNew<typeof executeJob>({ ...input, resume: { deadline, attempt, waitStreak, lostAttempt } });
   }
 
   try {
