@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { type ConnectorDefinition, isHttpSpec } from '../domain/connector-spec';
 import type { AttemptOutcome, AttemptRequest, FinishJobRequest, JobActivities, Permit, PermitDecision } from '../domain/execution';
 import { ConfigurationError, type JobError, type JobSpec } from '../domain/job';
@@ -41,17 +40,14 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
   async function recordTransition(job: JobSpec, transition: BreakerTransition | undefined, cause: Record<string, unknown>) {
     if (!transition) return;
     deps.metrics.breakerTransition(job.connectorId, transition);
-    for (let tries = 1; ; tries++) {
-      try {
-        await deps.ledger.recordConnectorEvent(job.tenantId, job.connectorId, TRANSITION_EVENTS[transition], { jobId: job.jobId, ...cause });
-        return;
-      } catch (error) {
-        if (tries >= TRANSITION_RECORD_TRIES || Context.current().cancellationSignal.aborted) {
-          Context.current().log.warn('breaker transition event not recorded', { jobId: job.jobId, transition, error: String(error) });
-          return;
-        }
-        await delay(STORAGE_RETRY_MIN_MS * tries);
-      }
+    try {
+      await untilStored(
+        'breaker transition',
+        () => deps.ledger.recordConnectorEvent(job.tenantId, job.connectorId, TRANSITION_EVENTS[transition], { jobId: job.jobId, ...cause }),
+        TRANSITION_RECORD_TRIES,
+      );
+    } catch (error) {
+      Context.current().log.warn('breaker transition event not recorded', { jobId: job.jobId, transition, error: String(error) });
     }
   }
 
@@ -100,17 +96,14 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
         if (held?.token) deps.resilience.renew(job.connectorId, held.token, deps.slotTtlMs).catch(() => undefined);
       }, HEARTBEAT_EVERY_MS);
       try {
-        const limits = await deps.limits.forJob(job);
         const prepared = await prepare(request);
         if ('configurationError' in prepared) {
           const start = await deps.ledger.startAttempt(request);
           if (start.kind !== 'started') return alreadyDone(start, request);
+          await untilStored('attempt started', () => deps.ledger.recordAttemptStarted(request, start.recovered));
           return await failed(request, { type: 'ConfigurationError', message: prepared.configurationError, retryable: false });
         }
-
-        // Check the ledger before calling (a read, no lock): never a second call for an outcome we already have.
-        const standing = await deps.ledger.attemptStanding(request);
-        if (standing.kind !== 'started') return alreadyDone(standing, request);
+        const limits = await deps.limits.forJob(job);
 
         const permit = await acquirePermit(job, limits, request.waitStreak);
         if (!permit.granted) {
@@ -120,13 +113,24 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
         }
         held = permit;
 
-        // The call leaves the moment the permit is granted, so limits hold at the downstream (a
-        // ledger write in between, queued behind others, would let granted calls bunch up); the
-        // start is recorded alongside, and retried after the call if storage is away.
-        const recorded = deps.ledger.startAttempt(request).then(
-          (start) => ({ start }),
-          (error: unknown) => ({ error }),
-        );
+        // Check the ledger before calling: never a second call for an outcome we already have, nor
+        // for an attempt that went out before. A write of the job's own row only, so the call still
+        // leaves right after the permit (limits hold at the downstream); the attempt's events,
+        // which queue on the tenant's event counter, are recorded alongside the call.
+        let start: AttemptStart;
+        try {
+          start = await deps.ledger.startAttempt(request);
+        } catch (error) {
+          await release(job, limits, permit, 'none', request.attempt);
+          throw error;
+        }
+        if (start.kind !== 'started') {
+          await release(job, limits, permit, 'none', request.attempt);
+          return alreadyDone(start, request);
+        }
+        const { recovered } = start;
+        const recorded = untilStored('attempt started', () => deps.ledger.recordAttemptStarted(request, recovered));
+        recorded.catch(() => undefined); // awaited below; a cancelled call must not leave it unhandled
         let verdict: CallVerdict = 'none';
         let answer: CallAnswer;
         const startedAt = Date.now();
@@ -141,11 +145,7 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
           await release(job, limits, permit, verdict, request.attempt);
         }
 
-        const record = await recorded;
-        const start = 'start' in record ? record.start : await untilStored('attempt started', () => deps.ledger.startAttempt(request));
-        // Another try ended the job meanwhile: its outcome stands.
-        if (start.kind === 'finished') return alreadyDone(start, request);
-
+        await recorded;
         if (answer.kind === 'succeeded') {
           await untilStored('attempt succeeded', () => deps.ledger.attemptSucceeded(request, answer.result));
           deps.metrics.attempt(job.connectorId, 'succeeded');
@@ -192,14 +192,17 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
     return connector && connector.enabled ? connector : undefined;
   }
 
-  /** Writes an outcome we already have, retrying storage faults until it lands (or the attempt is cancelled). */
-  async function untilStored<T>(what: string, write: () => Promise<T>): Promise<T> {
+  /**
+   * Writes what we already know, retrying storage faults (while the heartbeat runs) until it lands,
+   * the attempt is cancelled, or `tries` run out.
+   */
+  async function untilStored<T>(what: string, write: () => Promise<T>, tries = Infinity): Promise<T> {
     const context = Context.current();
-    for (let waitMs = STORAGE_RETRY_MIN_MS; ; waitMs = Math.min(waitMs * 2, STORAGE_RETRY_MAX_MS)) {
+    for (let tried = 1, waitMs = STORAGE_RETRY_MIN_MS; ; tried++, waitMs = Math.min(waitMs * 2, STORAGE_RETRY_MAX_MS)) {
       try {
         return await write();
       } catch (error) {
-        if (context.cancellationSignal.aborted) throw error;
+        if (context.cancellationSignal.aborted || tried >= tries) throw error;
         context.log.warn('ledger write failed; retrying', { what, error: String(error) });
         await context.sleep(waitMs);
       }

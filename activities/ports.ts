@@ -19,20 +19,23 @@ export interface ConnectorSnapshot {
  * earlier try committed its outcome); or this attempt was started before by a try that never
  * reported (its call may have gone out, so it is a lost attempt and is not made again).
  */
-export type AttemptStart = { kind: 'started' } | { kind: 'finished'; status: TerminalStatus; attempts: number } | { kind: 'already_started' };
+export type AttemptStart =
+  | { kind: 'started'; /** The worker recreated the job row (the api died before committing it). */ recovered: boolean }
+  | { kind: 'finished'; status: TerminalStatus; attempts: number }
+  | { kind: 'already_started' };
 
 /** The job projection and event log, written as attempts progress. */
 export interface JobLedger {
   /** The job's connector as it is now, or null when it was deleted (jobs started before definitions were pinned). */
   connector(job: JobSpec): Promise<ConnectorSnapshot | null>;
-  /** A read (no lock): whether the job has ended, or this attempt was started before; `started` when neither. */
-  attemptStanding(request: AttemptRequest): Promise<AttemptStart>;
   /**
-   * Unless the job has ended or this attempt was started before: marks the job running (creating
-   * its record if the api died before committing it), and records `job.started` on the first
-   * attempt and `attempt.started`.
+   * Unless the job has ended or this attempt was started before: marks the job running with this
+   * attempt (creating its record if the api died before committing it). Only the job's own row: it
+   * is what makes a later try of this attempt see `already_started`, and the call waits for it.
    */
   startAttempt(request: AttemptRequest): Promise<AttemptStart>;
+  /** The events of a started attempt: `job.accepted` (recovered rows), a lost attempt's `attempt.failed`, `job.started`, `attempt.started`. */
+  recordAttemptStarted(request: AttemptRequest, recovered: boolean): Promise<void>;
   attemptSucceeded(request: AttemptRequest, result: HttpResult): Promise<void>;
   attemptFailed(request: AttemptRequest, error: JobError): Promise<void>;
   finishJob(request: FinishJobRequest): Promise<void>;

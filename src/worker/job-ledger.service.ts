@@ -30,15 +30,7 @@ export class JobLedgerService implements JobLedger {
     return this.connectors.find(job.tenantId, job.connectorId);
   }
 
-  async attemptStanding({ job, attempt }: AttemptRequest): Promise<AttemptStart> {
-    const [row]: { status: JobStatus; attempts: number }[] = await this.dataSource.query(
-      'SELECT status, attempts FROM jobs WHERE id = $1 AND tenant_id = $2',
-      [job.jobId, job.tenantId],
-    );
-    return standing(row, attempt);
-  }
-
-  startAttempt({ job, attempt, lostAttempt }: AttemptRequest): Promise<AttemptStart> {
+  startAttempt({ job, attempt }: AttemptRequest): Promise<AttemptStart> {
     const { info } = Context.current();
     return this.dataSource.transaction(async (manager) => {
       // The api inserts the row in the transaction that starts the workflow; this upsert waits for
@@ -55,8 +47,8 @@ export class JobLedgerService implements JobLedger {
           info.taskQueue],
       );
       if (!row) throw new Error(`Job ${job.jobId} belongs to another tenant`);
-      const known = standing(row, attempt);
-      if (known.kind !== 'started') return known;
+      if (isTerminal(row.status)) return { kind: 'finished', status: row.status as TerminalStatus, attempts: row.attempts };
+      if (row.attempts >= attempt) return { kind: 'already_started' };
       // run_id: after a continue-as-new the row points at the run that works on the job now.
       await manager.query(
         `UPDATE jobs SET status = 'running', wait_reason = NULL, attempts = $3, started_at = COALESCE(started_at, now()),
@@ -64,11 +56,16 @@ export class JobLedgerService implements JobLedger {
           WHERE id = $1 AND tenant_id = $2`,
         [job.jobId, job.tenantId, attempt, info.workflowExecution?.runId ?? null],
       );
-      if (row.inserted) await this.events.append(manager, job.tenantId, job.jobId, 'job.accepted', { recoveredBy: 'worker' });
+      return { kind: 'started', recovered: row.inserted };
+    });
+  }
+
+  recordAttemptStarted({ job, attempt, lostAttempt }: AttemptRequest, recovered: boolean): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      if (recovered) await this.events.append(manager, job.tenantId, job.jobId, 'job.accepted', { recoveredBy: 'worker' });
       await this.recordFailedAttempt(manager, job, lostAttempt);
       if (attempt === 1) await this.events.append(manager, job.tenantId, job.jobId, 'job.started');
       await this.events.append(manager, job.tenantId, job.jobId, 'attempt.started', { attempt });
-      return { kind: 'started' };
     });
   }
 
@@ -141,12 +138,4 @@ export class JobLedgerService implements JobLedger {
     );
     return affected > 0;
   }
-}
-
-/** Where a job row says an attempt stands: the job ended, this attempt went out before, or neither. No row: neither. */
-function standing(row: { status: JobStatus; attempts: number } | undefined, attempt: number): AttemptStart {
-  if (!row) return { kind: 'started' };
-  if (isTerminal(row.status)) return { kind: 'finished', status: row.status as TerminalStatus, attempts: row.attempts };
-  if (row.attempts >= attempt) return { kind: 'already_started' };
-  return { kind: 'started' };
 }
