@@ -45,6 +45,8 @@ export interface JobSpec {
   policyId: string;
   policyVersion: number;
   configVersion: number | null;
+  /** The subject that submitted the job (null for webhook deliveries); absent in inputs of older runs. */
+  submittedBy?: string | null;
 }
 
 /** A problem with what the job asks for (unknown operation, missing input field or secret): never retryable. */

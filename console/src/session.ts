@@ -8,16 +8,16 @@ export interface ConsoleSettings {
   temporalNamespace: string;
 }
 
-export type Permission = 'control:read' | 'control:write' | 'control:operate' | 'exec:execute' | 'exec:read' | 'platform:impersonate';
+export type Permission = 'control:read' | 'control:write' | 'control:operate' | 'exec:execute' | 'exec:read' | 'exec:read:tenant' | 'platform:impersonate';
 
 // The api's table (src/auth/principal.ts, SPEC §4). The api decides; the console only hides what
 // would be refused anyway.
 const ROLE_PERMISSIONS: Record<string, readonly Permission[]> = {
-  admin: ['control:read', 'control:write', 'control:operate', 'exec:read'],
-  operator: ['control:read', 'control:operate', 'exec:read'],
+  admin: ['control:read', 'control:write', 'control:operate', 'exec:read', 'exec:read:tenant'],
+  operator: ['control:read', 'control:operate', 'exec:read', 'exec:read:tenant'],
   executor: ['exec:execute', 'exec:read'],
-  viewer: ['control:read', 'exec:read'],
-  'platform-admin': ['control:read', 'control:write', 'control:operate', 'exec:execute', 'exec:read', 'platform:impersonate'],
+  viewer: ['control:read', 'exec:read', 'exec:read:tenant'],
+  'platform-admin': ['control:read', 'control:write', 'control:operate', 'exec:execute', 'exec:read', 'exec:read:tenant', 'platform:impersonate'],
 };
 
 /** Who the console acts as: from the access token's claims, or tenant `dev` when auth is disabled. */

@@ -28,16 +28,29 @@ export const PLANE_KEY = 'orchestrator:plane';
 export const PUBLIC_KEY = 'orchestrator:public';
 export const PERMISSION_KEY = 'orchestrator:permission';
 
-export type Permission = 'control:read' | 'control:write' | 'control:operate' | 'exec:execute' | 'exec:read' | 'platform:impersonate';
+export type Permission = 'control:read' | 'control:write' | 'control:operate' | 'exec:execute' | 'exec:read' | 'exec:read:tenant' | 'platform:impersonate';
 
-/** What each role may do (SPEC §4): admin writes control, operator reads and steers, executor runs jobs. */
+/**
+ * What each role may do (SPEC §4): admin writes control, operator reads and steers, executor runs
+ * jobs and reads its own (`exec:read` alone); `exec:read:tenant` reads every job of the tenant.
+ */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['control:read', 'control:write', 'control:operate', 'exec:read'],
-  operator: ['control:read', 'control:operate', 'exec:read'],
+  admin: ['control:read', 'control:write', 'control:operate', 'exec:read', 'exec:read:tenant'],
+  operator: ['control:read', 'control:operate', 'exec:read', 'exec:read:tenant'],
   executor: ['exec:execute', 'exec:read'],
-  viewer: ['control:read', 'exec:read'],
-  'platform-admin': ['control:read', 'control:write', 'control:operate', 'exec:execute', 'exec:read', 'platform:impersonate'],
+  viewer: ['control:read', 'exec:read', 'exec:read:tenant'],
+  'platform-admin': ['control:read', 'control:write', 'control:operate', 'exec:execute', 'exec:read', 'exec:read:tenant', 'platform:impersonate'],
 };
+
+/** Whose jobs and events a caller reads: the tenant's, or with `submittedBy` only that subject's. */
+export interface ReadScope {
+  tenantId: string;
+  submittedBy?: string;
+}
+
+export function readScopeOf(principal: Principal): ReadScope {
+  return hasPermission(principal, 'exec:read:tenant') ? { tenantId: principal.tenantId } : { tenantId: principal.tenantId, submittedBy: principal.subject };
+}
 
 export function hasPermission(principal: Pick<Principal, 'roles'>, permission: Permission): boolean {
   return principal.roles.some((role) => ROLE_PERMISSIONS[role].includes(permission));

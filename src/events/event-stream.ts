@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import type { ReadScope } from '../auth/principal';
 import { EventView } from './event.dto';
 import type { EventFilter, EventsService } from './events.service';
 import type { EventNotifications } from './event-notifications.service';
@@ -8,7 +9,7 @@ const PAGE = 500;
 const FALLBACK_POLL_MS = 5_000;
 
 export interface StreamOptions {
-  tenantId: string;
+  scope: ReadScope;
   filter: Omit<EventFilter, 'limit' | 'after'>;
   /** Resume after this event id (Last-Event-ID); streams start at the tail when absent. */
   after: string;
@@ -23,7 +24,7 @@ export async function streamEvents(response: Response, events: EventsService, no
   let last = options.after;
   let closed = false;
   let wake: () => void = () => undefined;
-  const unsubscribe = notifications.subscribe(options.tenantId, () => wake());
+  const unsubscribe = notifications.subscribe(options.scope.tenantId, () => wake());
   response.on('close', () => {
     closed = true;
     wake();
@@ -39,7 +40,7 @@ export async function streamEvents(response: Response, events: EventsService, no
   let lastWrite = Date.now();
   try {
     while (!closed) {
-      const page = await events.list(options.tenantId, { ...options.filter, after: last, limit: PAGE });
+      const page = await events.list(options.scope, { ...options.filter, after: last, limit: PAGE });
       for (const event of page) {
         response.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(EventView.of(event))}\n\n`);
         last = event.id;

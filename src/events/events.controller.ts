@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
+import { ApiPlane, CurrentPrincipal, Principal, readScopeOf, RequirePermission } from '../auth/principal';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
@@ -42,7 +42,7 @@ export class EventsController {
     }
     const { after, ...filter } = query;
     await streamEvents(response, this.events, this.notifications, {
-      tenantId: principal.tenantId,
+      scope: readScopeOf(principal),
       filter,
       after: lastEventId ?? after ?? (await this.events.tail(principal.tenantId)),
       keepAliveMs: this.environment.ORCH_SSE_KEEPALIVE_SECONDS * 1000,
@@ -51,10 +51,10 @@ export class EventsController {
 
   @Get()
   @RequirePermission('exec:read')
-  @ApiOperation({ summary: 'Read the event log in id order' })
+  @ApiOperation({ summary: 'Read the event log in id order', description: 'An `executor` reads the events of the jobs it submitted; other readers the tenant\'s.' })
   @ApiOkResponse({ type: EventPage })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListEventsQuery): Promise<EventPage> {
-    const events = await this.events.list(principal.tenantId, { ...query, limit: query.limit ?? 100 });
+    const events = await this.events.list(readScopeOf(principal), { ...query, limit: query.limit ?? 100 });
     return { items: events.map(EventView.of) };
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { EventType } from '../../domain/events';
+import type { ReadScope } from '../auth/principal';
 import { EventEntity } from './job-event.entity';
 
 export interface EventFilter {
@@ -43,13 +44,17 @@ export class EventsService {
     return row?.last_id ?? '0';
   }
 
-  async list(tenantId: string, filter: EventFilter): Promise<EventEntity[]> {
+  async list(scope: ReadScope, filter: EventFilter): Promise<EventEntity[]> {
     const query = this.dataSource
       .getRepository(EventEntity)
       .createQueryBuilder('e')
-      .where('e.tenant_id = :tenantId', { tenantId })
+      .where('e.tenant_id = :tenantId', { tenantId: scope.tenantId })
       .orderBy('e.id', 'ASC')
       .limit(filter.limit);
+    if (scope.submittedBy !== undefined) {
+      // An executor reads the events of its own jobs only (never tenant-wide ones without a job).
+      query.andWhere('e.job_id IN (SELECT j.id FROM jobs j WHERE j.tenant_id = :tenantId AND j.submitted_by = :submittedBy)', { submittedBy: scope.submittedBy });
+    }
     if (filter.jobId) query.andWhere('e.job_id = :jobId', { jobId: filter.jobId });
     if (filter.type) query.andWhere('e.type = :type', { type: filter.type });
     if (filter.after) query.andWhere('e.id > :after', { after: filter.after });

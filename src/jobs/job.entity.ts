@@ -49,6 +49,10 @@ export class JobEntity {
   @Column({ name: 'run_id', type: 'varchar', nullable: true })
   runId: string | null;
 
+  /** The token subject that submitted the job (a DLQ replay keeps the original's); null for webhook deliveries. */
+  @Column({ name: 'submitted_by', type: 'varchar', nullable: true })
+  submittedBy: string | null;
+
   @Column({ name: 'task_queue' })
   taskQueue: string;
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../auth/principal';
+import { ApiPlane, CurrentPrincipal, Principal, readScopeOf, RequirePermission } from '../auth/principal';
 import { AppError } from '../common/app-error';
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { ExecuteRequestDto, JobPage, JobView, ListJobsQuery } from './job.dto';
@@ -43,7 +43,7 @@ export class JobsController {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw AppError.validation([{ field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' }]);
     }
-    const accepted = await this.jobs.execute(principal.tenantId, request, { idempotencyKey });
+    const accepted = await this.jobs.execute(principal.tenantId, request, { idempotencyKey, submittedBy: principal.subject });
     response.setHeader('Location', `/jobs/${accepted.job.id}`);
     if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
     const wait = preferredWaitSeconds(prefer);
@@ -64,16 +64,16 @@ export class JobsController {
   @ApiAcceptedResponse({ type: JobView })
   @ApiProblemResponses(404, 409, 503)
   async cancel(@CurrentPrincipal() principal: Principal, @Param('id', uuidPipe) id: string): Promise<JobView> {
-    return JobView.of(await this.jobs.cancel(principal.tenantId, id));
+    return JobView.of(await this.jobs.cancel(readScopeOf(principal), id));
   }
 
   @Get('jobs')
   @RequirePermission('exec:read')
-  @ApiOperation({ summary: 'List jobs, newest first' })
+  @ApiOperation({ summary: 'List jobs, newest first', description: 'An `executor` sees the jobs it submitted; operators, viewers and admins see the tenant\'s.' })
   @ApiOkResponse({ type: JobPage })
   @ApiProblemResponses(400)
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListJobsQuery): Promise<JobPage> {
-    const page = await this.jobs.list(principal.tenantId, query);
+    const page = await this.jobs.list(readScopeOf(principal), query);
     return { items: page.items.map(JobView.of), nextCursor: page.nextCursor };
   }
 
@@ -83,6 +83,6 @@ export class JobsController {
   @ApiOkResponse({ type: JobView })
   @ApiProblemResponses(404)
   async get(@CurrentPrincipal() principal: Principal, @Param('id', uuidPipe) id: string): Promise<JobView> {
-    return JobView.of(await this.jobs.get(principal.tenantId, id));
+    return JobView.of(await this.jobs.get(readScopeOf(principal), id));
   }
 }

@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { ExecuteJobInput } from '../../domain/execution';
 import { TERMINAL_STATUSES, type JobSpec } from '../../domain/job';
+import type { ReadScope } from '../auth/principal';
 import { describeTenantWorkflow } from '../auth/tenant-scope';
 import { AppError } from '../common/app-error';
 import { keysetPage } from '../database/keyset-page';
@@ -32,6 +33,8 @@ export interface ExecuteOptions {
   idempotencyKey?: string;
   /** A DLQ replay: the failed job this one replays; it leaves the DLQ in the same transaction. */
   replayOf?: string;
+  /** The subject the job is submitted for (read back by an executor's ReadScope); none for webhooks. */
+  submittedBy?: string | null;
 }
 
 export interface Accepted {
@@ -88,6 +91,7 @@ export class JobsService {
       policyId: pinned.policyId,
       policyVersion: pinned.version,
       configVersion,
+      submittedBy: options.submittedBy ?? null,
     };
     const input: ExecuteJobInput = {
       job: spec,
@@ -157,6 +161,7 @@ export class JobsService {
       error: null,
       workflowId,
       runId: null,
+      submittedBy: spec.submittedBy ?? null,
       taskQueue: start.taskQueue,
       createdAt: new Date(),
       startedAt: null,
@@ -215,11 +220,12 @@ export class JobsService {
     if (seconds > 0 && !TERMINAL_STATUSES.includes(job.status)) {
       await this.temporal.awaitResult(job.workflowId, seconds * 1000);
     }
-    return this.get(job.tenantId, job.id);
+    return this.get({ tenantId: job.tenantId }, job.id);
   }
 
-  async cancel(tenantId: string, id: string): Promise<JobEntity> {
-    const job = await this.get(tenantId, id);
+  async cancel(scope: ReadScope, id: string): Promise<JobEntity> {
+    const job = await this.get(scope, id);
+    const { tenantId } = scope;
     if (TERMINAL_STATUSES.includes(job.status)) {
       throw new AppError('JOB_ALREADY_FINISHED', `Job ${id} already ended with status ${job.status}.`);
     }
@@ -232,16 +238,17 @@ export class JobsService {
     return job;
   }
 
-  async get(tenantId: string, id: string): Promise<JobEntity> {
-    const job = await this.dataSource.getRepository(JobEntity).findOneBy({ tenantId, id });
+  async get(scope: ReadScope, id: string): Promise<JobEntity> {
+    const job = await this.dataSource.getRepository(JobEntity).findOneBy({ tenantId: scope.tenantId, id, ...(scope.submittedBy !== undefined ? { submittedBy: scope.submittedBy } : {}) });
     if (!job) throw new AppError('JOB_NOT_FOUND', `Job ${id} does not exist.`);
     return job;
   }
 
   /** Newest first, keyset-paginated on (createdAt, id). */
-  async list(tenantId: string, query: ListJobsQuery): Promise<{ items: JobEntity[]; nextCursor: string | null }> {
+  async list(scope: ReadScope, query: ListJobsQuery): Promise<{ items: JobEntity[]; nextCursor: string | null }> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const builder = this.dataSource.getRepository(JobEntity).createQueryBuilder('j').where('j.tenant_id = :tenantId', { tenantId });
+    const builder = this.dataSource.getRepository(JobEntity).createQueryBuilder('j').where('j.tenant_id = :tenantId', { tenantId: scope.tenantId });
+    if (scope.submittedBy !== undefined) builder.andWhere('j.submitted_by = :submittedBy', { submittedBy: scope.submittedBy });
     if (query.status) builder.andWhere('j.status = :status', { status: query.status });
     if (query.connector) builder.andWhere('j.connector_id = :connector', { connector: query.connector });
     if (query.createdAfter) builder.andWhere('j.created_at > :after', { after: new Date(query.createdAfter) });

@@ -319,4 +319,49 @@ describe('tenant isolation: tenant A never sees or touches tenant B', () => {
     const job = await b.caller.exec('GET', `/jobs/${b.runningJob}`);
     expect(job.body.status).toBe('succeeded');
   });
+  test('within a tenant an executor reads only the jobs it submitted and their events; operators and viewers read all', async () => {
+    const { a } = tenants as Required<typeof tenants>;
+    const tenant = a.caller.identity.tenant;
+    const [alice, bob, viewer] = await Promise.all([
+      auth.client(platform, { tenant, sub: 'executor-alice', roles: ['executor'] }),
+      auth.client(platform, { tenant, sub: 'executor-bob', roles: ['executor'] }),
+      auth.client(platform, { tenant, sub: 'viewer-vic', roles: ['viewer'] }),
+    ]);
+    const submit = async (caller: Caller) => {
+      const reply = await caller.exec('POST', '/execute', { json: { connector: SHARED_NAME, operation: 'ok' }, headers: { prefer: 'wait=20' } });
+      expect([reply.status, reply.body.status, reply.body.submittedBy]).toStrictEqual([200, 'succeeded', caller.identity.sub]);
+      return reply.body.id as string;
+    };
+    const [aliceJob, bobJob] = [await submit(alice), await submit(bob)];
+
+    const listed = (caller: Caller) => caller.exec('GET', '/jobs?limit=100').then((reply) => (reply.body.items as { id: string }[]).map((job) => job.id));
+    expect(await listed(alice)).toStrictEqual([aliceJob]);
+    expect(await listed(bob)).toStrictEqual([bobJob]);
+    for (const reader of [viewer, a.caller]) expect(await listed(reader)).toEqual(expect.arrayContaining([aliceJob, bobJob, a.succeededJob]));
+
+    // Bob's job is, to Alice, a job that does not exist: read, cancel and its events alike.
+    const [read, nowhere] = [await alice.exec('GET', `/jobs/${bobJob}`), await alice.exec('GET', `/jobs/${randomUUID()}`)];
+    expect([read.status, read.body.code]).toStrictEqual([404, 'JOB_NOT_FOUND']);
+    expect(read.body.detail.replace(bobJob, '')).toBe(nowhere.body.detail.replace(/[0-9a-f-]{36}/, ''));
+    expect((await alice.exec('POST', `/jobs/${bobJob}/cancel`)).body.code).toBe('JOB_NOT_FOUND');
+    const eventJobs = async (caller: Caller, query = '') => new Set(((await caller.exec('GET', `/events?limit=500${query}`)).body.items as { jobId: string | null }[]).map((event) => event.jobId));
+    expect(await eventJobs(alice)).toStrictEqual(new Set([aliceJob]));
+    expect(await eventJobs(alice, `&jobId=${bobJob}`)).toStrictEqual(new Set());
+    expect([...(await eventJobs(viewer))]).toEqual(expect.arrayContaining([aliceJob, bobJob]));
+
+    // The live stream shows Alice the events of her own next job only.
+    const stream = await new SseClient(`${platform.exec}/events/stream`, { authorization: `Bearer ${alice.token}` }).open();
+    let theirs = '';
+    try {
+      theirs = await submit(bob);
+      const mine = await submit(alice);
+      await stream.waitFor(() => stream.events().some((event) => event.event === 'job.succeeded' && event.data?.includes(mine)), 10_000);
+      await delay(500); // anything of Bob's job would have been written before Alice's later one
+      const jobIds = new Set(stream.events().map((event) => (JSON.parse(event.data ?? '{}') as { jobId: string }).jobId));
+      expect(jobIds).toStrictEqual(new Set([mine]));
+    } finally {
+      await stream.close();
+    }
+    expect(JSON.stringify(stream.messages)).not.toContain(theirs);
+  });
 });

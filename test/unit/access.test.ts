@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { impersonate, requestedImpersonation } from '../../src/auth/impersonation';
-import { hasPermission, Principal, ROLE_PERMISSIONS, ROLES } from '../../src/auth/principal';
+import { hasPermission, Principal, readScopeOf, ROLE_PERMISSIONS, ROLES } from '../../src/auth/principal';
 import { tenantVisibilityQuery, visibilityLiteral, workflowBelongsTo } from '../../src/auth/tenant-scope';
 import { AppError } from '../../src/common/app-error';
 import { TENANT_ID } from '../../src/temporal/search-attributes';
@@ -39,6 +39,15 @@ describe('roles and permissions (SPEC §4)', () => {
       expect(hasPermission({ roles: [role as Principal['roles'][number]] }, permission as never)).toBe(granted);
     });
   }
+
+  test('an executor reads its own jobs; every other reading role, alone or with executor, the tenant\'s', () => {
+    const scope = (...roles: Principal['roles']) => readScopeOf({ tenantId: 't', subject: 'alice', roles });
+    expect(scope('executor')).toStrictEqual({ tenantId: 't', submittedBy: 'alice' });
+    for (const role of ['admin', 'operator', 'viewer', 'platform-admin'] as const) {
+      expect([role, scope(role)]).toStrictEqual([role, { tenantId: 't' }]);
+      expect(scope('executor', role)).toStrictEqual({ tenantId: 't' });
+    }
+  });
 
   test('only platform-admin may impersonate', () => {
     expect(ROLES.filter((role) => ROLE_PERMISSIONS[role].includes('platform:impersonate'))).toStrictEqual(['platform-admin']);

@@ -479,7 +479,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List jobs, newest first */
+        /**
+         * List jobs, newest first
+         * @description An `executor` sees the jobs it submitted; operators, viewers and admins see the tenant's.
+         */
         get: operations["JobsController_list"];
         put?: never;
         post?: never;
@@ -601,7 +604,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the event log in id order */
+        /**
+         * Read the event log in id order
+         * @description An `executor` reads the events of the jobs it submitted; other readers the tenant's.
+         */
         get: operations["EventsController_list"];
         put?: never;
         post?: never;
@@ -1438,6 +1444,11 @@ export interface components {
              * @description The job that replayed this one.
              */
             replayedBy: string | null;
+            /**
+             * @description The token subject that submitted the job (a replay keeps the original's); null for webhook deliveries.
+             * @example alice
+             */
+            submittedBy: string | null;
             links: components["schemas"]["JobLinks"];
         };
         JobPage: {

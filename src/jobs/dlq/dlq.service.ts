@@ -49,7 +49,7 @@ export class DlqService {
     const { job } = await this.jobs.execute(
       tenantId,
       { connector: original.connectorId, operation: original.operation, input: input ?? original.input },
-      { replayOf: original.id },
+      { replayOf: original.id, submittedBy: original.submittedBy },
     );
     return job;
   }
