@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { createServer } from 'node:http';
 import { ApiModule } from './api.module';
+import { PlaneRoutes } from './auth/plane-routes';
 import { configureHttpApp } from './common/http-app';
 import { consoleSettings, OperatorConsole } from './console/operator-console';
 import { loadEnvironmentOrExit } from './config/environment';
@@ -13,7 +14,7 @@ async function main() {
   const environment = loadEnvironmentOrExit();
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(environment), { bodyParser: false, bufferLogs: true });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  configureHttpApp(app, 'Orchestrator API');
+  configureHttpApp(app, 'Orchestrator API', { docs: true, allowedMethods: (request) => app.get(PlaneRoutes).allowedMethods(request) });
 
   // One Express app on every port; the AuthGuard keeps each plane's routes on its own port.
   const [first, ...others] = environment.PORT !== undefined ? [environment.PORT] : [environment.CONTROL_PORT, environment.EXEC_PORT];

@@ -5,6 +5,7 @@ import { AppError } from '../common/app-error';
 import { routeOf } from '../common/http-route';
 import { Environment } from '../config/environment';
 import { impersonate, requestedImpersonation } from './impersonation';
+import { PlaneRoutes } from './plane-routes';
 import { hasPermission, PERMISSION_KEY, Permission, Plane, PLANE_KEY, Principal, PUBLIC_KEY, ROLES } from './principal';
 import { RefusalRecorder } from './refusal-recorder';
 import { TokenVerifier } from './token-verifier';
@@ -27,6 +28,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     private readonly environment: Environment,
     private readonly verifier: TokenVerifier,
     private readonly refusals: RefusalRecorder,
+    private readonly routes: PlaneRoutes,
   ) {}
 
   onModuleInit() {
@@ -39,7 +41,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     const targets = [context.getHandler(), context.getClass()];
     const request = context.switchToHttp().getRequest<Request>();
     const plane = this.reflector.getAllAndOverride<Plane | undefined>(PLANE_KEY, targets);
-    const portPlane = this.planeOfPort(request.socket.localPort);
+    const portPlane = this.routes.planeOfPort(request.socket.localPort);
     if (plane && portPlane && plane !== portPlane) {
       throw new AppError('ROUTE_NOT_FOUND', `Cannot ${request.method} ${request.path}`);
     }
@@ -98,10 +100,4 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   }
 
   /** undefined when one PORT serves both planes. */
-  private planeOfPort(port: number | undefined): Plane | undefined {
-    if (this.environment.PORT !== undefined) return undefined;
-    if (port === this.environment.CONTROL_PORT) return 'control';
-    if (port === this.environment.EXEC_PORT) return 'exec';
-    return undefined;
-  }
 }

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { PlaneRoutes } from './plane-routes';
 import { TokenVerifier } from './token-verifier';
 
 /**
@@ -6,7 +8,8 @@ import { TokenVerifier } from './token-verifier';
  * globally by ApiModule, which orders every guard and interceptor in one place.
  */
 @Module({
-  providers: [TokenVerifier],
-  exports: [TokenVerifier],
+  imports: [DiscoveryModule],
+  providers: [TokenVerifier, PlaneRoutes],
+  exports: [TokenVerifier, PlaneRoutes],
 })
 export class AuthModule {}

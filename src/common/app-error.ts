@@ -11,6 +11,8 @@ export interface AppErrorExtra {
   /** Sent as `Retry-After`; every 503 gets one (5 s unless said otherwise). */
   retryAfterSeconds?: number;
   extensions?: Record<string, unknown>;
+  /** Response headers the problem needs (`Allow` on a 405). */
+  headers?: Record<string, string>;
   /** Only for errors the framework raised with a status of its own (see ProblemDetailsFilter). */
   status?: number;
 }

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { Request } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ProblemSchema } from './api-problem-responses';
@@ -6,9 +7,15 @@ import { ProblemDetailsFilter } from './problem-details.filter';
 import { createValidationPipe } from './validation.pipe';
 
 /** What every HTTP surface shares: JSON logs, problem+json errors, DTO validation, OpenAPI at /docs. */
-export function configureHttpApp(app: INestApplication, title: string, options: { docs: boolean } = { docs: true }): void {
+export interface HttpAppOptions {
+  docs: boolean;
+  /** The methods a path allows (405 with `Allow` for the others); without it an unknown method is a 404. */
+  allowedMethods?: (request: Request) => string[];
+}
+
+export function configureHttpApp(app: INestApplication, title: string, options: HttpAppOptions = { docs: true }): void {
   app.useLogger(app.get(Logger));
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(options.allowedMethods));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   if (!options.docs) return;

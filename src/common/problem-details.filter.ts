@@ -39,17 +39,21 @@ export function problemDocument(appError: AppError, requestId: string, instance:
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
 
+  /** allowedMethods: the methods a request's path allows, so an unsupported method is 405, not 404. */
+  constructor(private readonly allowedMethods: (request: Request) => string[] = () => []) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    const appError = this.toAppError(exception);
+    const appError = this.toAppError(exception, request);
     if (appError.status >= 500 && !(exception instanceof AppError)) {
       // Name, message and stack only: driver errors carry query parameters, which may hold secrets.
       const error = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error({ err: { type: error.name, message: error.message, stack: error.stack } }, 'unhandled error');
     }
     const problem = problemDocument(appError, String(request.id ?? ''), request.originalUrl ?? request.url);
+    for (const [name, value] of Object.entries(appError.extra.headers ?? {})) response.setHeader(name, value);
     if (appError.extra.retryAfterSeconds !== undefined) {
       response.setHeader('Retry-After', String(appError.extra.retryAfterSeconds));
     }
@@ -57,10 +61,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     response.status(appError.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
-  private toAppError(exception: unknown): AppError {
+  private toAppError(exception: unknown, request: Request): AppError {
     if (exception instanceof AppError) return exception;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      // A 404 for a path that other methods serve, but not this one: the method is what is wrong.
+      const allowed = status === 404 ? this.allowedMethods(request) : [];
+      if (allowed.length > 0 && !allowed.includes(request.method)) {
+        return new AppError('METHOD_NOT_ALLOWED', `${request.method} is not supported on ${request.path}; use ${allowed.join(', ')}.`, { headers: { Allow: allowed.join(', ') } });
+      }
       const body = exception.getResponse();
       const message =
         typeof body === 'object' && body && 'message' in body && typeof body.message === 'string'

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
 import { Downstream, json } from '../support/downstream';
@@ -143,6 +144,8 @@ describe('the execution spine: POST /execute → workflow → activity → downs
       ],
       ['exec route on the control port', () => http('POST', `${platform.control}/execute`, { json: { connector: connector.name, operation: 'charge' } }), 404, 'ROUTE_NOT_FOUND'],
       ['job id that is not a uuid', () => http('GET', `${platform.exec}/jobs/42`), 404, 'JOB_NOT_FOUND'],
+      ['unsupported method on a known path', () => http('DELETE', `${platform.exec}/execute`), 405, 'METHOD_NOT_ALLOWED'],
+      ['unsupported method on a templated path', () => http('PUT', `${platform.exec}/jobs/${randomUUID()}`, { json: {} }), 405, 'METHOD_NOT_ALLOWED'],
     ];
     for (const [name, send, status, code] of cases) {
       test(`${name} → ${status} ${code}`, async () => {
@@ -157,6 +160,19 @@ describe('the execution spine: POST /execute → workflow → activity → downs
         expect(afterCounts).toStrictEqual(before);
       });
     }
+
+    test('405 names the allowed methods of the path on this port in Allow; a path of the other plane or of no route stays 404', async () => {
+      const allow = async (method: string, url: string) => {
+        const reply = await http(method, url);
+        return [reply.status, reply.headers.get('allow'), reply.body?.code];
+      };
+      expect(await allow('DELETE', `${platform.exec}/jobs`)).toStrictEqual([405, 'GET, HEAD', 'METHOD_NOT_ALLOWED']);
+      expect(await allow('PATCH', `${platform.exec}/jobs/${randomUUID()}/cancel`)).toStrictEqual([405, 'POST', 'METHOD_NOT_ALLOWED']);
+      expect(await allow('DELETE', `${platform.control}/policies`)).toStrictEqual([405, 'GET, HEAD, POST', 'METHOD_NOT_ALLOWED']);
+      for (const base of [platform.control, platform.exec]) expect(await allow('POST', `${base}/health/ready`)).toStrictEqual([405, 'GET, HEAD', 'METHOD_NOT_ALLOWED']);
+      expect(await allow('DELETE', `${platform.control}/jobs`)).toStrictEqual([404, null, 'ROUTE_NOT_FOUND']); // an exec path on the control port
+      expect(await allow('DELETE', `${platform.exec}/no-such-path`)).toStrictEqual([404, null, 'ROUTE_NOT_FOUND']);
+    });
 
     test('validation problems name the field', async () => {
       const reply = await platform.execute({ connector: connector.name, operation: 'refund' });

@@ -1,0 +1,74 @@
+import { Injectable, OnApplicationBootstrap, RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { match } from 'path-to-regexp';
+import { Environment } from '../config/environment';
+import { Plane, PLANE_KEY } from './principal';
+
+/** One route the api serves; `plane` undefined means every port (health, metrics, signed webhooks). */
+export interface PlaneRoute {
+  method: string;
+  /** The Express template, e.g. `/jobs/:id`. */
+  path: string;
+  plane?: Plane;
+}
+
+/**
+ * Every controller route, with its plane, read from Nest's metadata once the app is bootstrapped: the
+ * answer to "which methods does this path allow on this port" (405 with `Allow`) and the list each
+ * plane's OpenAPI document must match.
+ */
+@Injectable()
+export class PlaneRoutes implements OnApplicationBootstrap {
+  private routes: (PlaneRoute & { matches: (path: string) => boolean })[] = [];
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly environment: Environment,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.routes = this.discovery.getControllers().flatMap(({ instance, metatype }) => {
+      if (!instance || !metatype) return [];
+      const prefix = String(this.reflector.get<string | undefined>(PATH_METADATA, metatype) ?? '');
+      const prototype = Object.getPrototypeOf(instance) as object;
+      return this.scanner.getAllMethodNames(prototype).flatMap((name) => {
+        const handler = (prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
+        const method = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler);
+        const own = this.reflector.get<string | undefined>(PATH_METADATA, handler);
+        if (method === undefined || own === undefined) return [];
+        const path = `/${[prefix, own].map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+        const plane = this.reflector.getAllAndOverride<Plane | undefined>(PLANE_KEY, [handler, metatype]);
+        const matcher = match(path, { decode: false });
+        return [{ method: RequestMethod[method], path, plane, matches: (candidate: string) => matcher(candidate) !== false }];
+      });
+    });
+  }
+
+  list(): PlaneRoute[] {
+    return this.routes.map(({ method, path, plane }) => ({ method, path, ...(plane ? { plane } : {}) }));
+  }
+
+  /** The plane a port serves; undefined when one port (`PORT`) serves both. */
+  planeOfPort(port: number | undefined): Plane | undefined {
+    if (this.environment.PORT !== undefined) return undefined;
+    if (port === this.environment.CONTROL_PORT) return 'control';
+    if (port === this.environment.EXEC_PORT) return 'exec';
+    return undefined;
+  }
+
+  /** The methods a request's path allows on the port it came in on (GET implies HEAD); empty for an unknown path. */
+  allowedMethods(request: Request): string[] {
+    const portPlane = this.planeOfPort(request.socket.localPort);
+    const methods = new Set(
+      this.routes
+        .filter((route) => (route.plane === undefined || portPlane === undefined || route.plane === portPlane) && route.matches(request.path))
+        .map((route) => route.method),
+    );
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  }
+}
