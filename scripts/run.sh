@@ -36,7 +36,7 @@ cat >&2 <<MSG
     Console         http://127.0.0.1:$OPERATOR_PORT   (operator console: jobs, connectors, policies, DLQ, …)
     Control plane   http://127.0.0.1:$CONTROL_PORT   (connectors, policies, …)
     Exec plane      http://127.0.0.1:$EXEC_PORT   (POST /execute, /jobs, /events)
-    Swagger UI      http://127.0.0.1:$CONTROL_PORT/docs   (OpenAPI: /docs-json)
+    Swagger UI      http://127.0.0.1:$CONTROL_PORT/docs   (control plane; exec plane: http://127.0.0.1:$EXEC_PORT/docs)
     Temporal Web UI $TEMPORAL_UI_URL
     Worker health   http://127.0.0.1:$WORKER_HEALTH_PORT/health/ready   (and /metrics)
     api metrics     http://127.0.0.1:$API_METRICS_PORT/metrics

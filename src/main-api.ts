@@ -14,7 +14,12 @@ async function main() {
   const environment = loadEnvironmentOrExit();
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(environment), { bodyParser: false, bufferLogs: true });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  configureHttpApp(app, 'Orchestrator API', { docs: true, allowedMethods: (request) => app.get(PlaneRoutes).allowedMethods(request) });
+  const routes = app.get(PlaneRoutes);
+  configureHttpApp(app, 'Orchestrator API', {
+    docs: true,
+    allowedMethods: (request) => routes.allowedMethods(request),
+    documentFor: (request, document) => routes.documentFor(request, document),
+  });
 
   // One Express app on every port; the AuthGuard keeps each plane's routes on its own port.
   const [first, ...others] = environment.PORT !== undefined ? [environment.PORT] : [environment.CONTROL_PORT, environment.EXEC_PORT];

@@ -1,10 +1,13 @@
 import { Injectable, OnApplicationBootstrap, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { match } from 'path-to-regexp';
 import { Environment } from '../config/environment';
 import { Plane, PLANE_KEY } from './principal';
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
 /** One route the api serves; `plane` undefined means every port (health, metrics, signed webhooks). */
 export interface PlaneRoute {
@@ -58,6 +61,28 @@ export class PlaneRoutes implements OnApplicationBootstrap {
     if (port === this.environment.CONTROL_PORT) return 'control';
     if (port === this.environment.EXEC_PORT) return 'exec';
     return undefined;
+  }
+
+  /**
+   * The part of the whole document a port serves: its plane's operations and the ones on every port,
+   * with `servers` set to the origin the request came to, so "Try it out" calls this very port.
+   */
+  documentFor(request: Request, document: OpenAPIObject): OpenAPIObject {
+    const plane = this.planeOfPort(request.socket.localPort);
+    const servers = [{ url: `${request.protocol}://${request.get('host') ?? request.hostname}` }];
+    if (plane === undefined) return { ...document, servers };
+    const paths = Object.fromEntries(
+      Object.entries(document.paths).flatMap(([path, item]) => {
+        const kept = Object.fromEntries(Object.entries(item).filter(([method]) => !HTTP_METHODS.has(method) || this.servedOn(plane, method, path)));
+        return Object.keys(kept).some((key) => HTTP_METHODS.has(key)) ? [[path, kept]] : [];
+      }),
+    );
+    return { ...document, info: { ...document.info, title: `${document.info.title} (${plane} plane)` }, servers, paths };
+  }
+
+  private servedOn(plane: Plane, method: string, documentPath: string): boolean {
+    const path = documentPath.replace(/\{([^}]+)\}/g, ':$1');
+    return this.routes.some((route) => route.method === method.toUpperCase() && route.path === path && (route.plane === undefined || route.plane === plane));
   }
 
   /** The methods a request's path allows on the port it came in on (GET implies HEAD); empty for an unknown path. */

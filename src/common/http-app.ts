@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Request } from 'express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ProblemSchema } from './api-problem-responses';
 import { ProblemDetailsFilter } from './problem-details.filter';
@@ -11,23 +11,35 @@ export interface HttpAppOptions {
   docs: boolean;
   /** The methods a path allows (405 with `Allow` for the others); without it an unknown method is a 404. */
   allowedMethods?: (request: Request) => string[];
+  /** The document a request to /docs or /docs-json gets (e.g. only its port's plane); the whole one without it. */
+  documentFor?: (request: Request, document: OpenAPIObject) => OpenAPIObject;
 }
 
+/** The OpenAPI document of every route of the app (both planes); /docs serves it, or a per-request part of it. */
+export function apiDocument(app: INestApplication, title: string): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle(title)
+    .setDescription(
+      'Durable execution of connector operations on Temporal. Control plane (connectors, policies, …) and exec plane ' +
+        '(execute, jobs, events) listen on separate ports unless PORT serves both; each port documents its own plane. ' +
+        'Errors are RFC 9457 problem+json.',
+    )
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  return SwaggerModule.createDocument(app, config, { extraModels: [ProblemSchema] });
+}
+
+/** What every HTTP surface shares: JSON logs, problem+json errors, DTO validation, OpenAPI at /docs. */
 export function configureHttpApp(app: INestApplication, title: string, options: HttpAppOptions = { docs: true }): void {
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter(options.allowedMethods));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   if (!options.docs) return;
-  const config = new DocumentBuilder()
-    .setTitle(title)
-    .setDescription(
-      'Durable execution of connector operations on Temporal. Control plane (connectors, policies, …) and exec plane ' +
-        '(execute, jobs, events) listen on separate ports unless PORT serves both. Errors are RFC 9457 problem+json.',
-    )
-    .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
-  const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemSchema] });
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  const { documentFor } = options;
+  SwaggerModule.setup('docs', app, () => apiDocument(app, title), {
+    jsonDocumentUrl: 'docs-json',
+    ...(documentFor ? { patchDocumentOnRequest: <TRequest>(request: TRequest, _response: unknown, document: OpenAPIObject) => documentFor(request as Request, document) } : {}),
+  });
 }

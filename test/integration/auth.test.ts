@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -158,6 +159,32 @@ describe('JWT with an HS256 shared secret', () => {
     for (const base of [platform.control, platform.exec]) {
       expect((await http('GET', `${base}/health/live`)).status).toBe(200);
       expect((await http('GET', `${base}/docs-json`)).status).toBe(200);
+    }
+  });
+
+  test('every documented operation exists on its port (and only there, unless it is on every port)', async () => {
+    const documents = { control: (await http('GET', `${platform.control}/docs-json`)).body, exec: (await http('GET', `${platform.exec}/docs-json`)).body };
+    const operations = (plane: 'control' | 'exec') =>
+      Object.entries(documents[plane].paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+        Object.keys(item).filter((key) => ['get', 'post', 'put', 'patch', 'delete'].includes(key)).map((method) => `${method.toUpperCase()} ${path}`),
+      );
+    const [control, exec] = [operations('control'), operations('exec')];
+    expect(control.length + exec.length).toBeGreaterThan(40);
+    const concrete = (path: string) => path.replace(/\{[^}]+\}/g, randomUUID());
+    for (const [plane, mine, base, otherBase] of [['control', control, platform.control, platform.exec], ['exec', exec, platform.exec, platform.control]] as const) {
+      for (const operation of mine) {
+        const [method, path] = operation.split(' ');
+        if (path === '/events/stream') continue; // an endless stream: its route is checked by the SSE tests
+        // No credentials: an existing route answers 401 (or, on every port, its public answer), changing nothing.
+        const here = await http(method, `${base}${concrete(path)}`, method === 'GET' ? {} : { json: {} });
+        expect([plane, operation, here.body?.code === 'ROUTE_NOT_FOUND' || here.status === 405]).toStrictEqual([plane, operation, false]);
+        const onEveryPort = (plane === 'control' ? exec : control).includes(operation);
+        if (!onEveryPort) {
+          const there = await http(method, `${otherBase}${concrete(path)}`, method === 'GET' ? {} : { json: {} });
+          // The other plane's port: not found (or, where a public route shares the shape, another method's path).
+          expect([plane, operation, [404, 405].includes(there.status)]).toStrictEqual([plane, operation, true]);
+        }
+      }
     }
   });
 

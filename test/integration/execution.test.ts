@@ -114,17 +114,22 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     expect(badCursor.status).toBe(400);
   });
 
-  test('Swagger documents every route at /docs-json (and serves the UI at /docs) on both ports', async () => {
-    for (const base of [platform.control, platform.exec]) {
+  test('each port documents its own plane (and the routes on every port), with servers pointing at that port; the UI is at /docs', async () => {
+    const CONTROL_ONLY = ['/connectors', '/connectors/state', '/connectors/{id}/breaker', '/policies', '/policies/{id}/versions', '/configs/activate', '/dlq/replay', '/secret-refs', '/audit', '/webhooks/inbox'];
+    const EXEC_ONLY = ['/execute', '/jobs', '/jobs/{id}', '/jobs/{id}/cancel', '/events', '/events/stream', '/webhooks/{connectorId}'];
+    const EVERY_PORT = ['/health/ready', '/health/live'];
+    for (const [base, own, other] of [[platform.control, CONTROL_ONLY, EXEC_ONLY], [platform.exec, EXEC_ONLY, CONTROL_ONLY]] as const) {
       const spec = await http('GET', `${base}/docs-json`);
       expect(spec.status).toBe(200);
       expect(spec.body.openapi).toMatch(/^3\./);
-      for (const path of ['/execute', '/jobs', '/jobs/{id}', '/jobs/{id}/cancel', '/events', '/events/stream', '/connectors', '/connectors/state',
-        '/connectors/{id}/breaker', '/policies', '/policies/{id}/versions', '/configs/activate', '/dlq/replay', '/secret-refs', '/webhooks/{connectorId}', '/audit', '/health/ready']) {
-        expect(spec.body.paths[path]).toBeTruthy();
-      }
+      for (const path of [...own, ...EVERY_PORT]) expect([path, Boolean(spec.body.paths[path])]).toStrictEqual([path, true]);
+      for (const path of other) expect([path, spec.body.paths[path]]).toStrictEqual([path, undefined]);
+      expect(spec.body.servers).toStrictEqual([{ url: base }]);
       expect(spec.body.components.schemas.ProblemSchema).toBeTruthy(); // problem+json is documented
       expect((await fetch(`${base}/docs`)).status).toBe(200);
+      // "Try it out" from this document reaches a real route of this port: not 404.
+      const tryIt = await http('GET', `${spec.body.servers[0].url}${own === EXEC_ONLY ? '/jobs' : '/connectors'}`);
+      expect(tryIt.status).toBe(200);
     }
   });
 
