@@ -27,7 +27,34 @@ export function apiDocument(app: INestApplication, title: string): OpenAPIObject
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return SwaggerModule.createDocument(app, config, { extraModels: [ProblemSchema] });
+  return closeRequestSchemas(SwaggerModule.createDocument(app, config, { extraModels: [ProblemSchema] }));
+}
+
+/**
+ * The validation pipe refuses fields a DTO does not declare (forbidNonWhitelisted), so every object
+ * schema a request body uses, nested ones included, says `additionalProperties: false`. Free-form
+ * objects (no declared properties, e.g. a job's `input`) stay open.
+ */
+function closeRequestSchemas(document: OpenAPIObject): OpenAPIObject {
+  const schemas = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
+  const closed = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const object = node as Record<string, unknown>;
+    const ref = typeof object.$ref === 'string' ? object.$ref.replace('#/components/schemas/', '') : undefined;
+    if (ref !== undefined) {
+      if (closed.has(ref) || !schemas[ref]) return;
+      closed.add(ref);
+      return visit(schemas[ref]);
+    }
+    if (object.properties && typeof object.properties === 'object' && object.additionalProperties === undefined) object.additionalProperties = false;
+    Object.values(object).forEach(visit);
+  };
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item)) visit((operation as { requestBody?: unknown } | undefined)?.requestBody);
+  }
+  return document;
 }
 
 /** What every HTTP surface shares: JSON logs, problem+json errors, DTO validation, OpenAPI at /docs. */

@@ -18,8 +18,34 @@ const BODY_ERRORS: Record<string, () => AppError> = {
   'charset.unsupported': () => unsupportedMediaType(),
 };
 
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 function unsupportedMediaType() {
   return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
+}
+
+/** Where a value holds a NUL character (which Postgres text cannot store): `input.note`, `query.name`, … */
+function nulFields(value: unknown, path: string): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => nulFields(item, `${path}[${index}]`));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => {
+      const field = path ? `${path}.${key}` : key;
+      return key.includes('\u0000') ? [field] : nulFields(item, field);
+    });
+  }
+  return [];
+}
+
+function refuseNul(fields: string[]): void {
+  if (fields.length === 0) return;
+  throw AppError.validation(fields.map((field) => ({ field, message: 'must not contain the NUL character (\\u0000)' })));
 }
 
 /**
@@ -41,6 +67,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
   }
 
   async use(request: Request, response: Response, next: NextFunction): Promise<void> {
+    refuseNul([...(safeDecode(request.path).includes('\u0000') ? ['path'] : []), ...nulFields(request.query, 'query')]);
     const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
     if (hasBody && !request.is(JSON_TYPES)) throw unsupportedMediaType();
     await new Promise<void>((resolve, reject) =>
@@ -48,6 +75,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
     ).catch((error: { type?: string }) => {
       throw BODY_ERRORS[error.type ?? '']?.() ?? error;
     });
+    refuseNul(nulFields(request.body, '').map((field) => field || 'body'));
     next();
   }
 }

@@ -150,6 +150,10 @@ describe('the execution spine: POST /execute → workflow → activity → downs
       ['exec route on the control port', () => http('POST', `${platform.control}/execute`, { json: { connector: connector.name, operation: 'charge' } }), 404, 'ROUTE_NOT_FOUND'],
       ['job id that is not a uuid', () => http('GET', `${platform.exec}/jobs/42`), 404, 'JOB_NOT_FOUND'],
       ['unsupported method on a known path', () => http('DELETE', `${platform.exec}/execute`), 405, 'METHOD_NOT_ALLOWED'],
+      ['NUL in a body field (Postgres cannot store it)', () => platform.execute({ connector: connector.name, operation: 'charge', input: { note: 'a\u0000b' } }), 400, 'VALIDATION_FAILED'],
+      ['NUL in a query parameter', () => http('GET', `${platform.exec}/jobs?connector=%00`), 400, 'VALIDATION_FAILED'],
+      ['a version number beyond what storage holds', () => http('GET', `${platform.control}/configs/99999999999`), 404, 'CONFIG_NOT_FOUND'],
+      ['a required body left out', () => http('POST', `${platform.control}/dlq/replay`), 400, 'VALIDATION_FAILED'],
       ['unsupported method on a templated path', () => http('PUT', `${platform.exec}/jobs/${randomUUID()}`, { json: {} }), 405, 'METHOD_NOT_ALLOWED'],
     ];
     for (const [name, send, status, code] of cases) {
@@ -182,6 +186,10 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     test('validation problems name the field', async () => {
       const reply = await platform.execute({ connector: connector.name, operation: 'refund' });
       expect(reply.body.errors).toStrictEqual([{ field: 'operation', message: `connector "${connector.name}" has no operation "refund"` }]);
+      const nul = await platform.execute({ connector: connector.name, operation: 'charge', input: { items: [{ note: 'a\u0000b' }] } });
+      expect(nul.body.errors).toStrictEqual([{ field: 'input.items[0].note', message: 'must not contain the NUL character (\\u0000)' }]);
+      const bodyless = await http('POST', `${platform.control}/dlq/replay`);
+      expect(bodyless.body.errors.map((error: { field: string }) => error.field)).toContain('filter');
     });
   });
 });

@@ -36,7 +36,7 @@ export class ReplayOneDto {
 }
 
 export class BulkReplayDto {
-  @ApiProperty({ type: DlqFilterDto }) @ValidateNested() @Type(() => DlqFilterDto)
+  @ApiProperty({ type: DlqFilterDto }) @IsObject() @ValidateNested() @Type(() => DlqFilterDto)
   filter: DlqFilterDto;
 
   @ApiPropertyOptional({ default: false, description: 'Only count what would be replayed.' })
