@@ -137,7 +137,7 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
         try {
           answer = await call(request, prepared.plan, prepared.definition);
           const slowCallMs = limits.circuitBreaker.slowCallMs;
-          const slow = slowCallMs !== undefined && Date.now() - startedAt > slowCallMs;
+          const slow = slowCallMs !== undefined && slowCallMs !== null && Date.now() - startedAt > slowCallMs;
           // Only retryable failures and slow calls count against the connector: a 4xx says nothing about its health.
           verdict = slow || (answer.kind === 'failed' && answer.error.retryable) ? 'failure' : 'success';
         } finally {

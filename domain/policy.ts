@@ -19,7 +19,8 @@ export interface CircuitBreakerPolicy {
   windowMs: number;
   openMs: number;
   halfOpenMaxCalls: number;
-  slowCallMs?: number;
+  /** Calls slower than this count as failures; null or absent: no call is slow. */
+  slowCallMs?: number | null;
 }
 
 /** The fleet-wide limits enforced in Redis before every call (SPEC §3.4–3.6). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs, idempotently, what a fresh machine lacks: node modules, the Temporal CLI, Postgres,
+# Installs, idempotently, what a fresh machine lacks: node modules, the Temporal CLI, schemathesis, Postgres,
 # Redis and nginx (stream module). A second run with everything present takes a few seconds.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -25,6 +25,13 @@ if ! command -v temporal >/dev/null; then
   command -v go >/dev/null || die "Go is needed to install the Temporal CLI (SPEC §8)"
   log "installing the Temporal CLI ${TEMPORAL_CLI_VERSION} (go install; a few minutes the first time)"
   go install "github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}"
+fi
+
+if [ ! -x "$SCHEMATHESIS_HOME/bin/st" ]; then
+  log "installing schemathesis ${SCHEMATHESIS_VERSION} (PyPI, into ${SCHEMATHESIS_HOME#$ROOT/})"
+  rm -rf "$SCHEMATHESIS_HOME"
+  python3 -m venv "$SCHEMATHESIS_HOME"
+  "$SCHEMATHESIS_HOME/bin/pip" install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}"
 fi
 
 # Only when the lockfile changed since the last install. `npm install` (not `npm ci`) because the

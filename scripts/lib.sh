@@ -3,6 +3,9 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TEMPORAL_CLI_VERSION="v1.5.1"
+# The API fuzzer of the test command (PyPI, SPEC §8), in a virtualenv of its own under .data/tools.
+SCHEMATHESIS_VERSION="4.32.5"
+SCHEMATHESIS_HOME="$ROOT/.data/tools/schemathesis-$SCHEMATHESIS_VERSION"
 
 log() { printf '\033[1;34m[orchestrator]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[orchestrator]\033[0m %s\n' "$*" >&2; exit 1; }

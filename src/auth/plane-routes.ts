@@ -88,11 +88,10 @@ export class PlaneRoutes implements OnApplicationBootstrap {
   /** The methods a request's path allows on the port it came in on (GET implies HEAD); empty for an unknown path. */
   allowedMethods(request: Request): string[] {
     const portPlane = this.planeOfPort(request.socket.localPort);
-    const methods = new Set(
-      this.routes
-        .filter((route) => (route.plane === undefined || portPlane === undefined || route.plane === portPlane) && route.matches(request.path))
-        .map((route) => route.method),
-    );
+    const matching = this.routes.filter((route) => (route.plane === undefined || portPlane === undefined || route.plane === portPlane) && route.matches(request.path));
+    // A literal path (`/configs/activate`) is its own resource, not an instance of `/configs/:version`.
+    const literal = matching.filter((route) => route.path === request.path);
+    const methods = new Set((literal.length > 0 ? literal : matching).map((route) => route.method));
     if (methods.has('GET')) methods.add('HEAD');
     return [...methods].sort();
   }

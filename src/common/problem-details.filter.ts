@@ -62,14 +62,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private toAppError(exception: unknown, request: Request): AppError {
+    const error = this.asAppError(exception);
+    // A 404 on a path that other methods serve, but not this one (no route, or a route of the other
+    // plane, or `/configs/:version` taking `/configs/activate`): the method is what is wrong.
+    const allowed = error.status === 404 ? this.allowedMethods(request) : [];
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return new AppError('METHOD_NOT_ALLOWED', `${request.method} is not supported on ${request.path}; use ${allowed.join(', ')}.`, { headers: { Allow: allowed.join(', ') } });
+    }
+    return error;
+  }
+
+  private asAppError(exception: unknown): AppError {
     if (exception instanceof AppError) return exception;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      // A 404 for a path that other methods serve, but not this one: the method is what is wrong.
-      const allowed = status === 404 ? this.allowedMethods(request) : [];
-      if (allowed.length > 0 && !allowed.includes(request.method)) {
-        return new AppError('METHOD_NOT_ALLOWED', `${request.method} is not supported on ${request.path}; use ${allowed.join(', ')}.`, { headers: { Allow: allowed.join(', ') } });
-      }
       const body = exception.getResponse();
       const message =
         typeof body === 'object' && body && 'message' in body && typeof body.message === 'string'

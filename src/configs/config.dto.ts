@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsObject, IsOptional, IsUUID, Max, Min, ValidateNested } from 'class-validator';
+import { MAX_STORED_INT } from '../common/request-params';
 import { ConfigDocument, ConfigEntity } from './config.entity';
 
 export class PolicyVersionRefDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID()
   policyId: string;
 
-  @ApiProperty({ example: 2 }) @IsInt() @Min(1)
+  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_STORED_INT }) @IsInt() @Min(1) @Max(MAX_STORED_INT)
   version: number;
 }
 
@@ -41,7 +42,7 @@ export class CreateConfigDto {
 }
 
 export class VersionDto {
-  @ApiProperty({ example: 2 }) @IsInt() @Min(1)
+  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_STORED_INT }) @IsInt() @Min(1) @Max(MAX_STORED_INT)
   version: number;
 }
 

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, FieldError } from '../common/app-error';
 import { isUuid } from '../common/identifiers';
+import { MAX_STORED_INT } from '../common/request-params';
 import { isUniqueViolation } from '../database/postgres-errors';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { EventsService } from '../events/events.service';
@@ -95,8 +96,8 @@ export class ConfigsService {
     const bindings: Record<string, PolicyVersionRef> = {};
     const checkRef = async (field: string, ref: unknown): Promise<PolicyVersionRef | null> => {
       const candidate = ref as Partial<PolicyVersionRef> | null;
-      if (!candidate || typeof candidate.policyId !== 'string' || !isUuid(candidate.policyId) || !Number.isInteger(candidate.version)) {
-        errors.push({ field, message: 'must be { policyId: uuid, version: integer }' });
+      if (!candidate || typeof candidate.policyId !== 'string' || !isUuid(candidate.policyId) || !Number.isInteger(candidate.version) || candidate.version! < 1 || candidate.version! > MAX_STORED_INT) {
+        errors.push({ field, message: `must be { policyId: uuid, version: integer from 1 to ${MAX_STORED_INT} }` });
         return null;
       }
       const [found]: unknown[] = await this.dataSource.query(

@@ -74,9 +74,9 @@ export class CircuitBreakerDto {
   @ApiProperty({ example: 1 }) @IsInt() @Min(1) @Max(1000)
   halfOpenMaxCalls: number;
 
-  @ApiPropertyOptional({ example: 5000, description: 'Calls slower than this count as failures.' })
+  @ApiPropertyOptional({ example: 5000, nullable: true, type: Number, description: 'Calls slower than this count as failures; null or absent: none do.' })
   @IsOptional() @IsInt() @Min(1) @Max(DAY_MS)
-  slowCallMs?: number;
+  slowCallMs?: number | null;
 }
 
 export class RateLimitDto {

@@ -91,6 +91,18 @@ describe('circuit breaker shared by every worker process', () => {
     expect(downstream.callsTo('/bad').length).toBe(5);
   });
 
+  test('slowCallMs null (as stored by a policy that sent it) makes no call slow: successes never count as failures', async () => {
+    downstream.on('/fine', (_call, response) => json(response, 200, { ok: true }));
+    const policy = await platform.createPolicy({ retry: RETRY, circuitBreaker: { ...BREAKER, slowCallMs: null } });
+    const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/fine' } }, { policyId: policy.id });
+    for (let i = 0; i < 4; i++) {
+      const job = await platform.execute({ connector: connector.name, operation: 'call' });
+      expect((await platform.waitForJob(job.body.id)).status).toBe('succeeded');
+    }
+    const state = await http('GET', `${platform.control}/connectors/${connector.id}/state`);
+    expect([state.body.breaker.state, state.body.breaker.windowCalls, state.body.breaker.windowFailures]).toStrictEqual(['closed', 4, 0]);
+  });
+
   test('operators can force the breaker open and reset it', async () => {
     downstream.on('/ok', (_call, response) => json(response, 200, {}));
     const connector = await platform.createConnector(downstream.url, { call: { method: 'GET', path: '/ok' } });
