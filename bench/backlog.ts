@@ -315,13 +315,14 @@ export function renderBacklog(results: BacklogResults): string {
     `Orchestrator bench (backlog) — ${results.machine.cpus} × ${results.machine.model}, commit ${results.commit ?? 'unknown'}, ${results.parameters.jobs} jobs per scenario, total ${results.durationS} s`,
     `never waited (${results.parameters.referenceJobs} jobs one at a time): ${n.activityTasksPerJob.mean} activity tasks, ${n.historyEventsPerJob.mean} history events per job`,
     '',
-    'scenario      jobs  activities/job (mean/max)  events/job (mean/max)  events ÷ never-waited  drain s  N÷rate s  drain ratio  FIFO distance (mean/max)',
+    'scenario      jobs  submit s  activities/job (mean/max)  events/job (mean/max)  events ÷ never-waited  drain s  N÷rate s  drain ratio  FIFO distance (mean/max)',
   ];
   for (const s of results.scenarios) {
     lines.push(
       [
         s.name.padEnd(12),
         String(s.jobs).padStart(5),
+        String(s.submitS).padStart(9),
         `${s.activityTasksPerJob.mean} / ${s.activityTasksPerJob.max}`.padStart(26),
         `${s.historyEventsPerJob.mean} / ${s.historyEventsPerJob.max}`.padStart(22),
         String(s.historyEventsRatio).padStart(22),
