@@ -13,6 +13,13 @@ const HEARTBEAT_EVERY_MS = 1_000;
 /** Polling for waits with no known end (concurrency, half-open probes): 100 ms doubling to 2 s. */
 const MIN_POLL_MS = 100;
 const MAX_POLL_MS = 2_000;
+/**
+ * The last stretch before a reserved rate slot is waited out inside the attempt (heartbeating), not
+ * on a durable timer: a wait this short costs no second activity, and a long one wakes this much
+ * early, so the wake-up's own latency (timer, workflow task, activity task) does not make the job
+ * miss its slot.
+ */
+const SLOT_LEAD_MS = 2_000;
 /** How long a fail-closed job waits before asking an unreachable Redis again. */
 const REDIS_RETRY_MS = 1_000;
 /** A write of an outcome we already have is retried (while heartbeating) at this pace, so a Postgres blip costs no attempt. */
@@ -59,17 +66,15 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
     const pollMs = Math.min(MAX_POLL_MS, MIN_POLL_MS * 2 ** waitStreak);
     let acquired: AcquireResult;
     try {
-      acquired = await deps.resilience.acquire(job.connectorId, limits, randomUUID(), deps.slotTtlMs, pollMs);
+      acquired = await deps.resilience.acquire(job.connectorId, limits, randomUUID(), deps.slotTtlMs, pollMs, job.jobId);
     } catch (error) {
       Context.current().log.warn('breaker/limiter state unavailable', { jobId: job.jobId, mode: limits.onRedisUnavailable, error: String(error) });
       if (limits.onRedisUnavailable === 'fail_open') return { granted: true, token: '', probe: false };
       return { granted: false, reason: 'limiter_unavailable', retryAfterMs: REDIS_RETRY_MS };
     }
     await recordTransition(job, acquired.transition, {});
-    const { decision } = acquired;
-    // Spread the waiters of a rate limit over a second so that they do not all wake together.
-    if (!decision.granted && decision.reason === 'rate_limited') decision.retryAfterMs += Math.round(Math.random() * 1000);
-    return decision;
+    // A rate-limited wait ends exactly at the job's reserved slot: no jitter, no second wait.
+    return acquired.decision;
   }
 
   /** Frees a permit's slots and tells the breaker what the call said — once per permit. */
@@ -105,11 +110,24 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
         }
         const limits = await deps.limits.forJob(job);
 
-        const permit = await acquirePermit(job, limits, request.waitStreak);
+        let permit = await acquirePermit(job, limits, request.waitStreak);
+        // A reserved slot due soon: wait for it here, then take it (ACQUIRE keeps it for this job
+        // alone). Asked again at once when a late call before it still holds it back a few ms, so
+        // that the slots after it do not overtake it.
+        for (let marked = false; !permit.granted && permit.reason === 'rate_limited' && permit.retryAfterMs <= SLOT_LEAD_MS; marked = true) {
+          if (!marked) {
+            deps.metrics.permitDenied(job.connectorId, permit.reason);
+            await deps.ledger.markWaiting(job, permit.reason, permit.retryAfterMs);
+          }
+          await context.sleep(permit.retryAfterMs);
+          permit = await acquirePermit(job, limits, request.waitStreak);
+        }
         if (!permit.granted) {
           deps.metrics.permitDenied(job.connectorId, permit.reason);
           await deps.ledger.markWaiting(job, permit.reason, permit.retryAfterMs);
-          return { kind: 'waiting', reason: permit.reason, retryAfterMs: permit.retryAfterMs };
+          // A rate wait wakes SLOT_LEAD_MS before its slot and waits out the rest in the next attempt.
+          const retryAfterMs = permit.reason === 'rate_limited' ? Math.max(1, permit.retryAfterMs - SLOT_LEAD_MS) : permit.retryAfterMs;
+          return { kind: 'waiting', reason: permit.reason, retryAfterMs };
         }
         held = permit;
 

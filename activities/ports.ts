@@ -61,7 +61,8 @@ export interface AcquireResult {
 
 /** The fleet-wide breaker, rate limiter and leases (Redis); see src/resilience/resilience-store.ts. */
 export interface ResiliencePort {
-  acquire(connectorId: string, limits: ResilienceLimits, token: string, slotTtlMs: number, pollMs: number): Promise<AcquireResult>;
+  /** `waiter` (the job id): a rate-limited job reserves its slot and is told exactly when it is due. */
+  acquire(connectorId: string, limits: ResilienceLimits, token: string, slotTtlMs: number, pollMs: number, waiter?: string): Promise<AcquireResult>;
   renew(connectorId: string, token: string, slotTtlMs: number): Promise<number>;
   report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, verdict: CallVerdict): Promise<BreakerTransition | undefined>;
 }

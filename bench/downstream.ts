@@ -14,12 +14,23 @@ interface Calls {
   type: 'calls';
   count: number;
 }
+/** When each call arrived, by its Idempotency-Key (`<jobId>:<step>`): the order jobs were served in. */
+export interface CallLogEntry {
+  key: string;
+  at: number;
+}
+interface CallLog {
+  type: 'call-log';
+  calls: CallLogEntry[];
+}
 
 export interface DownstreamHandle {
   url: string;
   pid: number;
   /** Calls answered so far. */
   calls(): Promise<number>;
+  /** Every call answered so far, with the time its request arrived. */
+  callLog(): Promise<CallLogEntry[]>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +50,11 @@ export async function startDownstream(delayMs: number): Promise<DownstreamHandle
         child.once('message', (message: Calls) => resolve(message.count));
         child.send({ type: 'count' });
       }),
+    callLog: () =>
+      new Promise((resolve) => {
+        child.once('message', (message: CallLog) => resolve(message.calls));
+        child.send({ type: 'call-log' });
+      }),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -49,16 +65,19 @@ export async function startDownstream(delayMs: number): Promise<DownstreamHandle
 function serve(): void {
   const delayMs = Number(process.env.BENCH_DOWNSTREAM_DELAY_MS ?? 0);
   let count = 0;
+  const log: CallLogEntry[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      const arrivedAt = Date.now();
       const answer = () => {
         if (request.method !== 'POST' || request.url !== '/work') {
           response.writeHead(404).end();
           return;
         }
         count += 1;
+        log.push({ key: String(request.headers['idempotency-key'] ?? ''), at: arrivedAt });
         let received: unknown = null;
         try {
           received = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -78,6 +97,7 @@ function serve(): void {
   });
   process.on('message', (message: { type: string }) => {
     if (message.type === 'count') process.send?.({ type: 'calls', count } satisfies Calls);
+    if (message.type === 'call-log') process.send?.({ type: 'call-log', calls: log } satisfies CallLog);
   });
   // Ends with its parent, whatever happens to it.
   process.on('disconnect', () => process.exit(0));

@@ -11,11 +11,12 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client as PgClient } from 'pg';
+import { BacklogBench, BacklogResults, renderBacklog } from './backlog';
 import { DownstreamHandle, startDownstream } from './downstream';
 import { BenchOptions, parseOptions, USAGE } from './options';
 import { cpuDelta, cpuSnapshot, machineBusySeconds, memory, Probe, procAvailable, Role } from './proc';
 import { computeRatios, mib, renderTable, Results, SideResult, StepResult } from './report';
-import { BaselineSide, Load, PlatformSide, Side } from './sides';
+import { BaselineSide, dropDatabase, Load, PlatformSide, Side } from './sides';
 import { Stack, startStack, temporalCliVersion } from './stack';
 import { completion, percentiles, round, stillRising } from './stats';
 
@@ -51,6 +52,42 @@ class Runner {
 
   async cleanup(): Promise<void> {
     for (const cleanup of this.cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => log(`cleanup: ${String(error)}`));
+  }
+
+  /** `--backlog`: its own platform and two downstreams (immediate answers, and 200 ms ones). */
+  async backlog(): Promise<BacklogResults> {
+    const { options } = this;
+    this.stack = await startStack(options.useRunning, log);
+    this.cleanups.push(() => this.stack!.stop());
+    const { env } = this.stack;
+    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+    this.cleanups.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    const fast = await startDownstream(options.downstreamDelayMs);
+    this.cleanups.push(() => fast.stop());
+    const slow = await startDownstream(BACKLOG_CALL_MS);
+    this.cleanups.push(() => slow.stop());
+    const bench = new BacklogBench(
+      temporal,
+      { TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE, LOG_LEVEL: options.logLevel },
+      { fast, slow },
+      {
+        jobs: options.jobsPerStep,
+        submitConcurrency: options.referenceConcurrency,
+        ratePerSecond: 10,
+        maxInFlight: 2,
+        callDelayMs: BACKLOG_CALL_MS,
+        referenceJobs: 10,
+        drainTimeoutS: options.drainTimeoutS,
+        workers: options.workers,
+      },
+      log,
+    );
+    this.cleanups.push(async () => {
+      await bench.stop();
+      await dropDatabase(bench.platform.databaseUrl);
+    });
+    return bench.run(process.env.BENCH_COMMIT || gitDescribe());
   }
 
   async run(): Promise<Results> {
@@ -135,7 +172,7 @@ class Runner {
 
     return {
       schema: 1,
-      mode: options.mode,
+      mode: options.mode === 'scaling' ? 'scaling' : 'compare',
       quick: options.quick,
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
@@ -383,7 +420,10 @@ function fmt(value: number): string {
   return Number.isFinite(value) ? value.toFixed(1) : '—';
 }
 
-function writeResults(results: Results, out: string | undefined): string[] {
+/** The downstream's think time in the backlog's concurrency scenario: 2 in flight × 200 ms = 10 calls/s, like the rate scenario. */
+const BACKLOG_CALL_MS = 200;
+
+function writeResults(results: Results | BacklogResults, out: string | undefined): string[] {
   const write = (file: string) => {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
@@ -393,8 +433,8 @@ function writeResults(results: Results, out: string | undefined): string[] {
   if (out) return [write(out)];
   const dir = join(ROOT, 'bench', 'results');
   const stamp = results.startedAt.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
-  const name = results.mode === 'scaling' ? `${stamp}-scaling.json` : `${stamp}.json`;
-  return [write(join(dir, name)), write(join(dir, results.mode === 'scaling' ? 'latest-scaling.json' : 'latest.json'))];
+  const suffix = results.mode === 'compare' ? '' : `-${results.mode}`;
+  return [write(join(dir, `${stamp}${suffix}.json`)), write(join(dir, `latest${suffix}.json`))];
 }
 
 async function main(): Promise<number> {
@@ -419,6 +459,13 @@ async function main(): Promise<number> {
   setTimeout(() => abort(`still running after --max-minutes ${options.maxMinutes}`, 1), options.maxMinutes * 60_000).unref();
 
   try {
+    if (options.mode === 'backlog') {
+      const results = await runner.backlog();
+      await runner.cleanup();
+      const files = writeResults(results, options.out);
+      process.stdout.write(`${renderBacklog(results)}\n\nresults: ${files.join(', ')}\n`);
+      return 0;
+    }
     const results = await runner.run();
     await runner.cleanup();
     const files = writeResults(results, options.out);

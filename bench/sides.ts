@@ -287,7 +287,7 @@ export class PlatformSide implements Side {
 }
 
 /** Removes the platform's bench database (it was created on the shared Postgres by TestPlatform). */
-async function dropDatabase(databaseUrl: string): Promise<void> {
+export async function dropDatabase(databaseUrl: string): Promise<void> {
   if (!databaseUrl) return;
   const name = new URL(databaseUrl).pathname.slice(1);
   if (!/^\w+$/.test(name) || !process.env.DATABASE_URL) return;

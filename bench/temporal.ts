@@ -25,3 +25,18 @@ export async function workflowTimings(client: Client, taskQueue: string, since: 
   }
   return timings;
 }
+
+/** Workflows on `taskQueue` started since `since` that are still running. */
+export async function runningSince(client: Client, taskQueue: string, since: Date): Promise<number> {
+  const { count } = await client.workflow.count(stepQuery(taskQueue, since, ' AND ExecutionStatus = "Running"'));
+  return count;
+}
+
+/** Every run (continued-as-new ones included) of the workflows on `taskQueue` started since `since`. */
+export async function runsSince(client: Client, taskQueue: string, since: Date): Promise<{ workflowId: string; runId: string }[]> {
+  const runs: { workflowId: string; runId: string }[] = [];
+  for await (const execution of client.workflow.list({ query: stepQuery(taskQueue, since), pageSize: 1000 })) {
+    runs.push({ workflowId: execution.workflowId, runId: execution.runId });
+  }
+  return runs;
+}

@@ -13,9 +13,16 @@ export interface LimiterSnapshot {
   concurrency: { maxInFlight: number; inFlight: number } | null;
 }
 
+/**
+ * How long a reserved rate slot stays its job's after it is due: room for the wake-up's own latency
+ * on a loaded worker (the limit holds however late, see ACQUIRE). A job later than this — or gone —
+ * asks again at the back.
+ */
+export const RESERVED_SLOT_LATENESS_MS = 10_000;
+
 function keys(connectorId: string): string[] {
   const tag = `orch:connector:{${connectorId}}`;
-  return [`${tag}:breaker`, `${tag}:window`, `${tag}:probes`, `${tag}:gcra`, `${tag}:leases`];
+  return [`${tag}:breaker`, `${tag}:window`, `${tag}:probes`, `${tag}:gcra`, `${tag}:leases`, `${tag}:reserved`, `${tag}:calls`];
 }
 
 /** The commands `defineCommand` adds for our scripts. */
@@ -34,12 +41,16 @@ export class ResilienceStore implements ResiliencePort {
   constructor(client: Redis) {
     const scripts = { orchAcquire: ACQUIRE, orchRenew: RENEW, orchReport: REPORT, orchForce: FORCE, orchSnapshot: SNAPSHOT };
     for (const [name, lua] of Object.entries(scripts)) {
-      if (!(name in client)) client.defineCommand(name, { numberOfKeys: 5, lua });
+      if (!(name in client)) client.defineCommand(name, { numberOfKeys: 7, lua });
     }
     this.redis = client as unknown as ScriptedRedis;
   }
 
-  async acquire(connectorId: string, limits: ResilienceLimits, token: string, slotTtlMs: number, pollMs: number): Promise<AcquireResult> {
+  /**
+   * A permit now, or how long to wait. With a `waiter` (the job), a rate-limited wait reserves the
+   * job's slot, and `retryAfterMs` is exactly when it is due (see ACQUIRE).
+   */
+  async acquire(connectorId: string, limits: ResilienceLimits, token: string, slotTtlMs: number, pollMs: number, waiter = ''): Promise<AcquireResult> {
     const breaker = limits.circuitBreaker;
     const [granted, reason, retryAfterMs, transition, probe] = await this.redis.orchAcquire(
       ...keys(connectorId),
@@ -51,6 +62,8 @@ export class ResilienceStore implements ResiliencePort {
       slotTtlMs,
       token,
       pollMs,
+      waiter,
+      RESERVED_SLOT_LATENESS_MS,
     );
     const decision: PermitDecision = granted
       ? { granted: true, token, probe: probe === 1 }

@@ -5,7 +5,8 @@ import { GCRA_FUNCTIONS } from './gcra';
  * server time (no clock skew between workers). Keys of one connector share a hash tag, so they
  * live in one Cluster slot. KEYS: 1 breaker state (hash), 2 failure window (hash of
  * `<bucket>:c|f` counters), 3 half-open probes (zset token→expiry), 4 rate limit (GCRA
- * theoretical arrival time, see gcra.ts), 5 concurrency leases (zset token→expiry).
+ * theoretical arrival time, see gcra.ts), 5 concurrency leases (zset token→expiry), 6 reserved
+ * rate slots (zset waiter→slot time), 7 the GCRA of the calls actually let through.
  *
  * A slot (lease or probe) carries its own expiry as its score; the key's own expiry is only
  * garbage collection, pushed out at every grant and renewal so that it never expires before a
@@ -22,10 +23,22 @@ end`;
 
 /**
  * ARGV: 1 breaker enabled (1/0), 2 halfOpenMaxCalls, 3 permits per second (0 = no rate limit),
- * 4 burst, 5 maxInFlight (0 = none), 6 slot ttl ms, 7 token, 8 poll ms.
+ * 4 burst, 5 maxInFlight (0 = none), 6 slot ttl ms, 7 token, 8 poll ms, 9 waiter (the job; '' =
+ * none), 10 how late a reserved slot may still be used, ms, 11 now in ms — optional, for tests
+ * that drive the clock (as in gcra.ts); without it Redis' own clock is used.
  * Returns {granted 1/0, reason, retryAfterMs, transition, probe 1/0}. Nothing is taken unless all pass.
+ *
+ * Rate limit with a waiter: a job the GCRA (KEYS[4]) turns away reserves the next free slot (GCRA
+ * hands out future slots by moving TAT on) and is told the exact time of its slot. From that time
+ * the slot is its own: waiters are served in the order they asked, each with one wait, and a
+ * newcomer queues behind every reserved slot (no barging). A call still goes only when it conforms
+ * to a second GCRA over the calls actually let through (KEYS[7]), so a slot used late never bunches
+ * with the next one: the limit holds exactly however late waiters come. A slot not used within the
+ * lateness allowance lapses (the job lost, cancelled or held back by the breaker or concurrency):
+ * its job asks again at the back.
  */
 export const ACQUIRE = `${NOW}
+if ARGV[11] then now = tonumber(ARGV[11]) end
 ${GCRA_FUNCTIONS}
 local transition = ''
 local probe = 0
@@ -47,19 +60,50 @@ if ARGV[1] == '1' then
   end
 end
 local rate, burst = tonumber(ARGV[3]), tonumber(ARGV[4])
-local next_tat = 0
+local waiter, lateness = ARGV[9], tonumber(ARGV[10])
+local slot_tat, call_tat = 0, 0
+local reserved = false
 if rate > 0 then
   local interval = 1000 / rate
-  local wait
-  wait, next_tat = gcra_check(KEYS[4], now, interval, burst * interval)
-  if wait > 0 then return {0, 'rate_limited', math.ceil(wait), transition, 0} end
+  local tolerance = burst * interval
+  local function reserve(slot_at, tat)
+    gcra_take(KEYS[4], now, tat)
+    redis.call('ZADD', KEYS[6], slot_at, waiter)
+    redis.call('PEXPIRE', KEYS[6], math.ceil(tat - now + lateness) + 1000)
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - lateness)
+  local slot = waiter ~= '' and redis.call('ZSCORE', KEYS[6], waiter)
+  if slot then
+    slot = tonumber(slot)
+    if now < slot then return {0, 'rate_limited', math.ceil(slot - now), transition, 0} end
+    reserved = true
+  else
+    local wait
+    wait, slot_tat = gcra_check(KEYS[4], now, interval, tolerance)
+    if wait > 0 then
+      if waiter == '' then return {0, 'rate_limited', math.ceil(wait), transition, 0} end
+      -- slot_tat is max(TAT, now) here: the reserved slot conforms at now + wait.
+      reserve(now + wait, slot_tat + interval)
+      return {0, 'rate_limited', math.ceil(wait), transition, 0}
+    end
+  end
+  local call_wait
+  call_wait, call_tat = gcra_check(KEYS[7], now, interval, tolerance)
+  if call_wait > 0 then
+    -- A late slot went just before: this one is due, and kept, but waits until the call conforms.
+    if not reserved and waiter ~= '' then reserve(now, slot_tat) end
+    return {0, 'rate_limited', math.ceil(call_wait), transition, 0}
+  end
 end
 local max_in_flight, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
 if max_in_flight > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
   if redis.call('ZCARD', KEYS[5]) >= max_in_flight then return {0, 'concurrency_limited', poll, transition, 0} end
 end
-if rate > 0 then gcra_take(KEYS[4], now, next_tat) end
+if rate > 0 then
+  if reserved then redis.call('ZREM', KEYS[6], waiter) else gcra_take(KEYS[4], now, slot_tat) end
+  gcra_take(KEYS[7], now, call_tat)
+end
 if max_in_flight > 0 then
   redis.call('ZADD', KEYS[5], now + ttl, ARGV[7])
   redis.call('PEXPIRE', KEYS[5], ttl * 2)

@@ -69,6 +69,34 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
     expect([lateJob.policy.version, lateJob.status, lateJob.attempts]).toStrictEqual([2, 'failed', 1]);
   });
 
+  test('a backlog of 20 jobs behind 4 calls/s (issue 14): calls go out in submission order, and no job asks for a permit more than twice', async () => {
+    downstream.on('/fifo', (_call, response) => json(response, 200, {}));
+    const policy = await platform.createPolicy({ rateLimit: { permitsPerSecond: 4, burst: 0 } });
+    const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/fifo' } }, { policyId: policy.id });
+    // One at a time and 100 ms apart (2.5× the rate, so a backlog builds): the submission order is
+    // known exactly, and stays well apart from the jitter of a workflow's first attempt.
+    const submitted: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      submitted.push((await platform.execute({ connector: connector.name, operation: 'call', input: { i } })).body.id);
+      await delay(100);
+    }
+    for (const id of submitted) expect((await platform.waitForJob(id, 60_000)).status).toBe('succeeded');
+
+    const served = downstream.callsTo('/fifo').map((call) => String(call.headers['idempotency-key']).split(':')[0]);
+    expect([...served].sort()).toStrictEqual([...submitted].sort());
+    // Each job's first attempt asks a moment after its workflow starts; that moment varies from job
+    // to job, so neighbours may swap. Polling waiters were served in no particular order.
+    const distances = served.map((id, rank) => Math.abs(rank - submitted.indexOf(id)));
+    expect(Math.max(...distances)).toBeLessThanOrEqual(2);
+
+    // A waiter is told the exact time of its reserved slot: one denied attempt activity, then the call.
+    for (const id of submitted) {
+      const history = await fetchHistory(`job-${id}`);
+      const activities = (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes).length;
+      expect(activities).toBeLessThanOrEqual(2);
+    }
+  });
+
   describe('when Redis is unreachable from the worker', () => {
     let deadRedis = '';
     beforeAll(async () => {
