@@ -721,10 +721,10 @@ export interface components {
             /** @example 1 */
             halfOpenMaxCalls: number;
             /**
-             * @description Calls slower than this count as failures.
+             * @description Calls slower than this count as failures; null or absent: none do.
              * @example 5000
              */
-            slowCallMs?: number;
+            slowCallMs?: number | null;
         };
         RateLimitDto: {
             /** @example 5 */
