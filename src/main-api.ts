@@ -5,14 +5,18 @@ import { Logger } from 'nestjs-pino';
 import { createServer } from 'node:http';
 import { ApiModule } from './api.module';
 import { configureHttpApp } from './common/http-app';
+import { serverSpanMiddleware } from './common/server-span';
 import { consoleSettings, OperatorConsole } from './console/operator-console';
 import { loadEnvironmentOrExit } from './config/environment';
 import { ShutdownState } from './health/shutdown-state';
+import { startTracing } from './telemetry/tracing';
 
 async function main() {
   const environment = loadEnvironmentOrExit();
+  startTracing(environment, 'orchestrator-api');
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(environment), { bodyParser: false, bufferLogs: true });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(serverSpanMiddleware);
   configureHttpApp(app, 'Orchestrator API');
 
   // One Express app on every port; the AuthGuard keeps each plane's routes on its own port.

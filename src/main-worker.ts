@@ -7,13 +7,15 @@ import { configureHttpApp } from './common/http-app';
 import { loadEnvironmentOrExit } from './config/environment';
 import { WorkerModule } from './worker.module';
 import { prettyTransport } from './common/logging.module';
+import { startTracing, traceLogFields } from './telemetry/tracing';
 
 const SDK_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
 
 async function main() {
   const environment = loadEnvironmentOrExit();
+  startTracing(environment, 'orchestrator-worker');
   // SDK, workflow and activity logs (with workflowId, activity and our jobId) as JSON through pino.
-  const sdkLog = pino({ level: environment.LOG_LEVEL, base: { service: 'worker' }, transport: prettyTransport(environment) });
+  const sdkLog = pino({ level: environment.LOG_LEVEL, base: { service: 'worker' }, mixin: traceLogFields, transport: prettyTransport(environment) });
   Runtime.install({
     // Nest owns SIGINT/SIGTERM (enableShutdownHooks) and drives the graceful worker shutdown.
     shutdownSignals: [],

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { trace } from '@opentelemetry/api';
 import type { Request, Response } from 'express';
 import { AppError } from '../common/app-error';
 import { routeOf } from '../common/http-route';
@@ -66,6 +67,8 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       }
     }
     request.principal = principal;
+    // The request's server span (common/server-span.ts) says whose request on which plane it was.
+    trace.getActiveSpan()?.setAttributes({ 'orchestrator.plane': plane, 'orchestrator.tenant_id': principal.tenantId });
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
     if (permission && !hasPermission(principal, permission)) {

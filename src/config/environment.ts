@@ -134,6 +134,10 @@ export class Environment {
   @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https'] })
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 
+  /** Read by OpenTelemetry itself (src/telemetry/tracing.ts); validated here so a blank one fails the boot. */
+  @IsOptional() @IsString() @Matches(/\S/, { message: 'must not be blank' })
+  OTEL_SERVICE_NAME?: string;
+
   @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https', 's3'] })
   PAYLOAD_STORE_ENDPOINT?: string;
 

@@ -61,6 +61,8 @@ export class JobView {
   @ApiProperty({ nullable: true, type: String }) runId: string | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The failed job this one replays.' }) replayOf: string | null;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The job that replayed this one.' }) replayedBy: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '4bf92f3577b34da6a3ce929d0e0e4736', description: 'The OpenTelemetry trace id of the job; null when tracing is off.' })
+  traceId: string | null;
   @ApiProperty({ type: JobLinks }) links: JobLinks;
 
   static of(job: JobEntity): JobView {
@@ -83,6 +85,7 @@ export class JobView {
       runId: job.runId,
       replayOf: job.replayOf,
       replayedBy: job.replayedBy,
+      traceId: job.traceId ?? null,
       links: { self: `/jobs/${job.id}`, events: `/events?jobId=${job.id}`, cancel: `/jobs/${job.id}/cancel` },
     };
   }

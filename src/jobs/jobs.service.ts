@@ -16,6 +16,7 @@ import { ConnectorsService } from '../connectors/connectors.service';
 import { EventsService } from '../events/events.service';
 import { PinnedPolicy, PoliciesService } from '../policies/policies.service';
 import { CONNECTOR_ID, JOB_STATUS, POLICY_ID, TENANT_ID } from '../temporal/search-attributes';
+import { currentTraceId } from '../telemetry/tracing';
 import { TemporalService } from '../temporal/temporal.service';
 import { ExecuteRequestDto, ListJobsQuery } from './job.dto';
 import { JobEntity } from './job.entity';
@@ -164,6 +165,7 @@ export class JobsService {
       replayOf: start.replayOf ?? null,
       replayedBy: null,
       dlqPurgedAt: null,
+      traceId: currentTraceId(),
     });
     const inserted = await manager
       .createQueryBuilder()

@@ -11,6 +11,7 @@ import { ConnectorSnapshots } from '../connectors/connector-snapshots.module';
 import { EventsService } from '../events/events.service';
 import { workflowIdForJob } from '../jobs/workflow-id';
 import { sqlList } from '../database/sql-list';
+import { currentTraceId } from '../telemetry/tracing';
 
 const NOT_TERMINAL = `status NOT IN ${sqlList(TERMINAL_STATUSES)}`;
 
@@ -38,13 +39,13 @@ export class JobLedgerService implements JobLedger {
       // lost). It changes nothing: it locks the row and reads where the job stands.
       const [row]: { inserted: boolean; status: JobStatus; attempts: number }[] = await manager.query(
         `INSERT INTO jobs (id, tenant_id, connector_id, operation, input, status, policy_id, policy_version, config_version,
-                           attempts, workflow_id, run_id, task_queue)
-         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, 0, $9, $10, $11)
+                           attempts, workflow_id, run_id, task_queue, trace_id)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, 0, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET tenant_id = jobs.tenant_id WHERE jobs.tenant_id = EXCLUDED.tenant_id
          RETURNING (xmax = 0) AS inserted, status, attempts`,
         [job.jobId, job.tenantId, job.connectorId, job.operation, JSON.stringify(job.input), job.policyId, job.policyVersion,
           job.configVersion, info.workflowExecution?.workflowId ?? workflowIdForJob(job.jobId), info.workflowExecution?.runId ?? null,
-          info.taskQueue],
+          info.taskQueue, currentTraceId()],
       );
       if (!row) throw new Error(`Job ${job.jobId} belongs to another tenant`);
       if (isTerminal(row.status)) return { kind: 'finished', status: row.status as TerminalStatus, attempts: row.attempts };

@@ -1438,6 +1438,11 @@ export interface components {
              * @description The job that replayed this one.
              */
             replayedBy: string | null;
+            /**
+             * @description The OpenTelemetry trace id of the job; null when tracing is off.
+             * @example 4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            traceId: string | null;
             links: components["schemas"]["JobLinks"];
         };
         JobPage: {
