@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { ApiModule } from './api.module';
 import { configureHttpApp } from './common/http-app';
 import { serverSpanMiddleware } from './common/server-span';
+import { httpMetricsMiddleware } from './metrics/http-metrics';
 import { consoleSettings, OperatorConsole } from './console/operator-console';
 import { loadEnvironmentOrExit } from './config/environment';
 import { ShutdownState } from './health/shutdown-state';
@@ -16,7 +17,7 @@ async function main() {
   startTracing(environment, 'orchestrator-api');
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(environment), { bodyParser: false, bufferLogs: true });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.use(serverSpanMiddleware);
+  app.use(serverSpanMiddleware, httpMetricsMiddleware);
   configureHttpApp(app, 'Orchestrator API');
 
   // One Express app on every port; the AuthGuard keeps each plane's routes on its own port.

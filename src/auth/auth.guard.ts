@@ -44,6 +44,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     if (plane && portPlane && plane !== portPlane) {
       throw new AppError('ROUTE_NOT_FOUND', `Cannot ${request.method} ${request.path}`);
     }
+    request.plane = plane ?? portPlane;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     if (!plane) throw new Error(`Route ${request.method} ${request.path} declares neither @ApiPlane nor @Public`);
 

@@ -91,6 +91,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   WORKER_HEALTH_PORT = 4003;
 
+  /** Worker: the Temporal SDK's own Prometheus exporter, on loopback only; its `temporal_*` series are served in the worker's `/metrics`. 0 = off. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  WORKER_SDK_METRICS_PORT = 9465;
+
   /** api: the operator console (SPEC §11) — the web app, and /control/* and /exec/* forwarded to the planes; 0 = none. */
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   OPERATOR_PORT = 4002;

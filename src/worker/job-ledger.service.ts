@@ -11,9 +11,22 @@ import { ConnectorSnapshots } from '../connectors/connector-snapshots.module';
 import { EventsService } from '../events/events.service';
 import { workflowIdForJob } from '../jobs/workflow-id';
 import { sqlList } from '../database/sql-list';
+import { jobDuration, jobsFinished } from '../metrics/job-metrics';
 import { currentTraceId } from '../telemetry/tracing';
 
 const NOT_TERMINAL = `status NOT IN ${sqlList(TERMINAL_STATUSES)}`;
+
+interface Finished {
+  connectorId: string;
+  seconds: number;
+}
+
+/** Counted after the commit, so a rolled-back (and retried) transaction is not counted twice. */
+function countFinished(finished: Finished | undefined, status: JobStatus) {
+  if (!finished) return;
+  jobsFinished.inc({ connector: finished.connectorId, status });
+  jobDuration.observe({ connector: finished.connectorId, status }, finished.seconds);
+}
 
 /**
  * The worker's side of the job projection. Every change is one transaction with its events, and
@@ -70,29 +83,33 @@ export class JobLedgerService implements JobLedger {
     });
   }
 
-  attemptSucceeded({ job, attempt }: AttemptRequest, result: HttpResult): Promise<void> {
-    return this.dataSource.transaction(async (manager) => {
+  async attemptSucceeded({ job, attempt }: AttemptRequest, result: HttpResult): Promise<void> {
+    const finished = await this.dataSource.transaction(async (manager) => {
       await this.events.append(manager, job.tenantId, job.jobId, 'attempt.succeeded', { attempt, httpStatus: result.status });
-      if (await this.moveToTerminal(manager, job.jobId, job.tenantId, 'succeeded', attempt, { result })) {
-        await this.events.append(manager, job.tenantId, job.jobId, 'job.succeeded', { attempts: attempt });
-      }
+      const moved = await this.moveToTerminal(manager, job.jobId, job.tenantId, 'succeeded', attempt, { result });
+      if (moved) await this.events.append(manager, job.tenantId, job.jobId, 'job.succeeded', { attempts: attempt });
+      return moved;
     });
+    countFinished(finished, 'succeeded');
   }
 
   async attemptFailed({ job, attempt }: AttemptRequest, error: JobError): Promise<void> {
     await this.dataSource.transaction((manager) => this.recordFailedAttempt(manager, job, { attempt, error }));
   }
 
-  finishJob(request: FinishJobRequest): Promise<void> {
-    return this.dataSource.transaction(async (manager) => {
+  async finishJob(request: FinishJobRequest): Promise<void> {
+    const finished = await this.dataSource.transaction(async (manager) => {
       await this.recordFailedAttempt(manager, request, request.lostAttempt);
-      if (await this.moveToTerminal(manager, request.jobId, request.tenantId, request.status, request.attempts, { error: request.error })) {
+      const moved = await this.moveToTerminal(manager, request.jobId, request.tenantId, request.status, request.attempts, { error: request.error });
+      if (moved) {
         await this.events.append(manager, request.tenantId, request.jobId, `job.${request.status}`, {
           attempts: request.attempts,
           error: request.error,
         });
       }
+      return moved;
     });
+    countFinished(finished, request.status);
   }
 
   async markWaiting(job: JobSpec, reason: WaitReason, retryAfterMs: number): Promise<void> {
@@ -130,13 +147,15 @@ export class JobLedgerService implements JobLedger {
     status: JobStatus,
     attempts: number,
     outcome: { result?: unknown; error?: JobError },
-  ): Promise<boolean> {
-    const [, affected] = await manager.query(
+  ): Promise<Finished | undefined> {
+    // UPDATE … RETURNING comes back as [rows, count]; a row only when this call made the job terminal.
+    const [[row]]: [Finished[], number] = await manager.query(
       `UPDATE jobs SET status = $3, wait_reason = NULL, attempts = GREATEST(attempts, $4), result = $5, error = $6,
               completed_at = now(), started_at = COALESCE(started_at, now())
-        WHERE id = $1 AND tenant_id = $2 AND ${NOT_TERMINAL}`,
+        WHERE id = $1 AND tenant_id = $2 AND ${NOT_TERMINAL}
+        RETURNING connector_id AS "connectorId", extract(epoch FROM now() - created_at)::float8 AS seconds`,
       [jobId, tenantId, status, attempts, outcome.result === undefined ? null : JSON.stringify(outcome.result), outcome.error ? JSON.stringify(outcome.error) : null],
     );
-    return affected > 0;
+    return row;
   }
 }

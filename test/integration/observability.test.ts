@@ -3,6 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Downstream, json } from '../support/downstream';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { http, TestPlatform } from '../support/platform';
+import { freePort } from '../support/processes';
+import { Scrape } from '../support/prometheus';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -12,14 +14,29 @@ describe('observability: one trace per execution, exported over OTLP', () => {
   const receiver = new OtlpReceiver();
   let platform: TestPlatform;
   let connector: { id: string; name: string };
+  let apiMetrics = '';
+  let workerMetrics = '';
+
+  /** A worker with its /metrics (and the Temporal SDK's exporter behind it) on known ports. */
+  async function startWorker() {
+    const [health, sdk] = [await freePort(), await freePort()];
+    workerMetrics = `http://127.0.0.1:${health}/metrics`;
+    return platform.startWorker({ OTEL_SERVICE_NAME: 'traced-worker', WORKER_HEALTH_PORT: String(health), WORKER_SDK_METRICS_PORT: String(sdk) });
+  }
 
   beforeAll(async () => {
     await Promise.all([downstream.start(), receiver.start()]);
     // A short batch delay so spans arrive while the test waits; the api keeps the default service name.
-    platform = new TestPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' });
+    const apiMetricsPort = await freePort();
+    apiMetrics = `http://127.0.0.1:${apiMetricsPort}/metrics`;
+    platform = new TestPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', API_METRICS_PORT: String(apiMetricsPort) });
     await platform.start({ workers: 0 });
-    await platform.startWorker({ OTEL_SERVICE_NAME: 'traced-worker' });
-    connector = await platform.createConnector(downstream.url, { charge: { method: 'POST', path: '/charges', successStatuses: [201] }, slow: { method: 'POST', path: '/slow' } });
+    await startWorker();
+    connector = await platform.createConnector(downstream.url, {
+      charge: { method: 'POST', path: '/charges', successStatuses: [201] },
+      slow: { method: 'POST', path: '/slow' },
+      flaky: { method: 'POST', path: '/flaky', successStatuses: [201] },
+    });
   });
   afterAll(async () => {
     await platform?.stop();
@@ -75,12 +92,43 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     await receiver.waitFor(traceId, (span) => span.kind === CLIENT);
     await platform.workers[0].stop('SIGKILL');
     await delay(200);
-    await platform.startWorker({ OTEL_SERVICE_NAME: 'traced-worker' });
+    await startWorker();
 
     const job = await platform.waitForJob(accepted.body.id);
     expect(job).toMatchObject({ status: 'succeeded', attempts: 2, traceId });
     expect(traceparentOf('/slow', 1)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     const second = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.attributes['http.response.status_code'] === 200);
     expect(traceparentOf('/slow', 1)).toBe(`00-${traceId}-${second.spanId}-01`);
+  });
+
+  test('both /metrics: exact deltas after successes, a retried failure and an operator opening and closing the breaker; temporal_* on the worker', async () => {
+    downstream.on('/flaky', (_call, response, index) => json(response, index === 0 ? 503 : 201, {}));
+    const [api0, worker0] = [await Scrape.of(apiMetrics), await Scrape.of(workerMetrics)];
+
+    const ids: string[] = [];
+    for (const operation of ['charge', 'charge', 'flaky']) ids.push((await platform.execute({ connector: connector.name, operation, input: {} })).body.id);
+    for (const id of ids) expect((await platform.waitForJob(id)).status).toBe('succeeded');
+    const breaker = (action: string) => http('POST', `${platform.control}/connectors/${connector.id}/breaker`, { json: { action } });
+    expect((await breaker('open')).status).toBe(200);
+    const opened = await Scrape.of(apiMetrics);
+    expect((await breaker('reset')).status).toBe(200);
+
+    const [api1, worker1] = [await Scrape.of(apiMetrics), await Scrape.of(workerMetrics)];
+    const c = { connector: connector.id };
+    expect(api1.delta(api0, 'http_server_request_duration_seconds_count', { route: '/execute', plane: 'exec', method: 'POST', status: '202' })).toBe(3);
+    expect(api1.delta(api0, 'http_server_request_duration_seconds_count', { route: '/connectors/:id/breaker', plane: 'control', method: 'POST', status: '200' })).toBe(2);
+    expect(api1.delta(api0, 'orchestrator_jobs_accepted_total', c)).toBe(3);
+    expect(api1.delta(api0, 'orchestrator_breaker_transitions_total', { ...c, transition: 'opened', trigger: 'operator' })).toBe(1);
+    expect(api1.delta(api0, 'orchestrator_breaker_transitions_total', { ...c, transition: 'closed', trigger: 'operator' })).toBe(1);
+    expect([opened.value('orchestrator_breaker_state', { ...c, state: 'open' }), opened.value('orchestrator_breaker_state', { ...c, state: 'closed' })]).toStrictEqual([1, 0]);
+    expect([api1.value('orchestrator_breaker_state', { ...c, state: 'open' }), api1.value('orchestrator_breaker_state', { ...c, state: 'closed' })]).toStrictEqual([0, 1]);
+
+    expect(worker1.delta(worker0, 'orchestrator_attempts_total', { ...c, outcome: 'succeeded', error_type: 'none' })).toBe(3);
+    expect(worker1.delta(worker0, 'orchestrator_attempts_total', { ...c, outcome: 'failed', error_type: 'HttpError' })).toBe(1);
+    expect(worker1.delta(worker0, 'orchestrator_jobs_finished_total', { ...c, status: 'succeeded' })).toBe(3);
+    expect(worker1.delta(worker0, 'orchestrator_job_duration_seconds_count', { ...c, status: 'succeeded' })).toBe(3);
+    // The SDK's own series, with the millisecond buckets we set (its defaults start at 100 ms).
+    expect([...worker1.names()].filter((name) => name.startsWith('temporal_')).length).toBeGreaterThan(5);
+    expect(worker1.text).toMatch(/^temporal_activity_execution_latency_bucket\{.*le="1"\}/m);
   });
 });
