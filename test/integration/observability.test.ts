@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Downstream, json } from '../support/downstream';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { http, TestPlatform } from '../support/platform';
+import { ROOT } from '../support/paths';
 import { freePort } from '../support/processes';
 import { Scrape } from '../support/prometheus';
 
@@ -102,6 +105,7 @@ describe('observability: one trace per execution, exported over OTLP', () => {
   });
 
   test('both /metrics: exact deltas after successes, a retried failure and an operator opening and closing the breaker; temporal_* on the worker', async () => {
+    downstream.on('/charges', (_call, response) => json(response, 201, { ok: true }));
     downstream.on('/flaky', (_call, response, index) => json(response, index === 0 ? 503 : 201, {}));
     const [api0, worker0] = [await Scrape.of(apiMetrics), await Scrape.of(workerMetrics)];
 
@@ -130,5 +134,17 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     // The SDK's own series, with the millisecond buckets we set (its defaults start at 100 ms).
     expect([...worker1.names()].filter((name) => name.startsWith('temporal_')).length).toBeGreaterThan(5);
     expect(worker1.text).toMatch(/^temporal_activity_execution_latency_bucket\{.*le="1"\}/m);
+  });
+
+  test('every panel of the shipped Grafana dashboard queries metrics that api or worker export', async () => {
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'orchestrator.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const exported = new Set([...(await Scrape.of(apiMetrics)).names(), ...(await Scrape.of(workerMetrics)).names()]);
+    expect(dashboard.panels.length).toBeGreaterThan(10);
+    for (const panel of dashboard.panels) {
+      // The dashboard writes every metric with a selector (`name{…}`), so the names are found exactly.
+      const names = panel.targets.flatMap(({ expr }) => [...expr.matchAll(/([a-zA-Z_:][\w:]*)\{/g)].map(([, name]) => name));
+      expect({ panel: panel.title, names: names.length > 0 }).toStrictEqual({ panel: panel.title, names: true });
+      for (const name of names) expect({ panel: panel.title, name, exported: exported.has(name) }).toStrictEqual({ panel: panel.title, name, exported: true });
+    }
   });
 });

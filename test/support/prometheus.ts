@@ -1,9 +1,13 @@
 /** One Prometheus text exposition, parsed: each sample by its name and exact label set. */
 export class Scrape {
   private readonly samples = new Map<string, number>();
+  /** Declared by `# TYPE` even before a first sample (a labelled counter nothing incremented yet). */
+  private readonly declared = new Set<string>();
 
   constructor(readonly text: string) {
     for (const line of text.split('\n')) {
+      const type = /^# TYPE (\S+) (\S+)/.exec(line);
+      if (type) for (const suffix of type[2] === 'histogram' ? ['_bucket', '_count', '_sum'] : ['']) this.declared.add(type[1] + suffix);
       const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
       if (!match || line.startsWith('#')) continue;
       const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, key, value]) => [key, value]));
@@ -32,6 +36,6 @@ export class Scrape {
   }
 
   names(): Set<string> {
-    return new Set([...this.samples.keys()].map((key) => key.slice(0, key.indexOf('['))));
+    return new Set([...this.declared, ...[...this.samples.keys()].map((key) => key.slice(0, key.indexOf('[')))]);
   }
 }
