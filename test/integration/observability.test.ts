@@ -104,14 +104,18 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     expect(traceparentOf('/slow', 1)).toBe(`00-${traceId}-${second.spanId}-01`);
   });
 
-  test('both /metrics: exact deltas after successes, a retried failure and an operator opening and closing the breaker; temporal_* on the worker', async () => {
+  test('both /metrics: exact deltas after successes, a retried failure, a rate-limited wait and an operator opening and closing the breaker; temporal_* on the worker', async () => {
     downstream.on('/charges', (_call, response) => json(response, 201, { ok: true }));
     downstream.on('/flaky', (_call, response, index) => json(response, index === 0 ? 503 : 201, {}));
+    downstream.on('/rated', (_call, response) => json(response, 200, {}));
+    // burst 1 lets two calls through at once, then one a second: of three jobs sent together, one waits, once.
+    const rated = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/rated' } }, { policyId: (await platform.createPolicy({ rateLimit: { permitsPerSecond: 1, burst: 1 } })).id });
     const [api0, worker0] = [await Scrape.of(apiMetrics), await Scrape.of(workerMetrics)];
 
     const ids: string[] = [];
     for (const operation of ['charge', 'charge', 'flaky']) ids.push((await platform.execute({ connector: connector.name, operation, input: {} })).body.id);
-    for (const id of ids) expect((await platform.waitForJob(id)).status).toBe('succeeded');
+    const ratedIds = await Promise.all([1, 2, 3].map(async () => (await platform.execute({ connector: rated.name, operation: 'call', input: {} })).body.id as string));
+    for (const id of [...ids, ...ratedIds]) expect((await platform.waitForJob(id)).status).toBe('succeeded');
     const breaker = (action: string) => http('POST', `${platform.control}/connectors/${connector.id}/breaker`, { json: { action } });
     expect((await breaker('open')).status).toBe(200);
     const opened = await Scrape.of(apiMetrics);
@@ -119,7 +123,7 @@ describe('observability: one trace per execution, exported over OTLP', () => {
 
     const [api1, worker1] = [await Scrape.of(apiMetrics), await Scrape.of(workerMetrics)];
     const c = { connector: connector.id };
-    expect(api1.delta(api0, 'http_server_request_duration_seconds_count', { route: '/execute', plane: 'exec', method: 'POST', status: '202' })).toBe(3);
+    expect(api1.delta(api0, 'http_server_request_duration_seconds_count', { route: '/execute', plane: 'exec', method: 'POST', status: '202' })).toBe(6);
     expect(api1.delta(api0, 'http_server_request_duration_seconds_count', { route: '/connectors/:id/breaker', plane: 'control', method: 'POST', status: '200' })).toBe(2);
     expect(api1.delta(api0, 'orchestrator_jobs_accepted_total', c)).toBe(3);
     expect(api1.delta(api0, 'orchestrator_breaker_transitions_total', { ...c, transition: 'opened', trigger: 'operator' })).toBe(1);
@@ -130,6 +134,10 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     expect(worker1.delta(worker0, 'orchestrator_attempts_total', { ...c, outcome: 'succeeded', error_type: 'none' })).toBe(3);
     expect(worker1.delta(worker0, 'orchestrator_attempts_total', { ...c, outcome: 'failed', error_type: 'HttpError' })).toBe(1);
     expect(worker1.delta(worker0, 'orchestrator_jobs_finished_total', { ...c, status: 'succeeded' })).toBe(3);
+    const waits = (await platform.events(`type=job.waiting`)).filter((event) => ratedIds.includes(event.jobId!));
+    expect(waits.map((event) => event.data.reason)).toStrictEqual(['rate_limited']);
+    expect(worker1.delta(worker0, 'orchestrator_permit_denials_total', { connector: rated.id, reason: 'rate_limited' })).toBe(1);
+    expect(worker1.delta(worker0, 'orchestrator_attempts_total', { connector: rated.id, outcome: 'succeeded', error_type: 'none' })).toBe(3);
     expect(worker1.delta(worker0, 'orchestrator_job_duration_seconds_count', { ...c, status: 'succeeded' })).toBe(3);
     // The SDK's own series, with the millisecond buckets we set (its defaults start at 100 ms).
     expect([...worker1.names()].filter((name) => name.startsWith('temporal_')).length).toBeGreaterThan(5);
