@@ -184,7 +184,7 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
 
   async function failed(request: AttemptRequest, error: JobError, retryAfterMs?: number): Promise<AttemptOutcome> {
     await untilStored('attempt failed', () => deps.ledger.attemptFailed(request, error));
-    deps.metrics.attempt(request.job.connectorId, 'failed');
+    deps.metrics.attempt(request.job.connectorId, 'failed', error.type);
     Context.current().log.info('attempt failed', { jobId: request.job.jobId, attempt: request.attempt, errorType: error.type, httpStatus: error.httpStatus });
     return { kind: 'failed', error, retryAfterMs };
   }

@@ -3,6 +3,7 @@
  * resolution) and on every redirect hop, redirects followed by hand (bounded), and credentials never
  * carried to another origin.
  */
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Agent, fetch as undiciFetch, Response as UndiciResponse } from 'undici';
 import type { OutboundHttp, OutboundRequest } from './ports';
 import { AddressPolicy, addressPolicy, checkUrl, findForbiddenTarget, guardedLookup, Resolver, systemResolver } from './ssrf';
@@ -22,6 +23,29 @@ function toGlobalResponse(response: UndiciResponse): Response {
     status: response.status,
     statusText: response.statusText,
     headers: [...response.headers],
+  });
+}
+
+/**
+ * One HTTP client span per request sent (each redirect hop is a request), whose `traceparent` the
+ * downstream receives. The span names no query string: it may carry a credential. No-op while tracing is off.
+ */
+function traced(method: string, url: URL, headers: Record<string, string>, call: (headers: Record<string, string>) => Promise<Response>): Promise<Response> {
+  const attributes = { 'http.request.method': method, 'url.full': `${url.origin}${url.pathname}`, 'server.address': url.hostname };
+  return trace.getTracer('orchestrator').startActiveSpan(method, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    const carrier = { ...headers };
+    propagation.inject(context.active(), carrier);
+    try {
+      const response = await call(carrier);
+      span.setAttribute('http.response.status_code', response.status);
+      if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      return response;
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+      throw error;
+    } finally {
+      span.end();
+    }
   });
 }
 
@@ -62,7 +86,9 @@ export function createOutboundHttp(options: OutboundHttpOptions): OutboundHttp &
         checkUrl(url, policy);
         let response: Response;
         try {
-          response = toGlobalResponse(await undiciFetch(url, { method, headers, body, redirect: 'manual', signal: request.signal, dispatcher: agent }));
+          response = await traced(method, url, headers, async (sent) =>
+            toGlobalResponse(await undiciFetch(url, { method, headers: sent, body, redirect: 'manual', signal: request.signal, dispatcher: agent })),
+          );
         } catch (error) {
           throw findForbiddenTarget(error) ?? error;
         }

@@ -1,7 +1,7 @@
 /** What activities need from the outside world; the worker injects implementations (TypeORM, fetch). */
 import type { AttemptRequest, FinishJobRequest, PermitDecision, TerminalStatus } from '../domain/execution';
 import type { EventType } from '../domain/events';
-import type { JobError, JobSpec, WaitReason } from '../domain/job';
+import type { ErrorType, JobError, JobSpec, WaitReason } from '../domain/job';
 import type { ResilienceLimits } from '../domain/policy';
 import type { HttpResult } from './http-request';
 import type { ConnectorSpec } from '../domain/connector-spec';
@@ -74,7 +74,7 @@ export interface LimitsSource {
 
 /** Counters the worker exports on /metrics. */
 export interface ActivityMetrics {
-  attempt(connectorId: string, outcome: 'succeeded' | 'failed'): void;
+  attempt(connectorId: string, outcome: 'succeeded' | 'failed', errorType?: ErrorType): void;
   permitDenied(connectorId: string, reason: WaitReason): void;
   breakerTransition(connectorId: string, transition: BreakerTransition): void;
 }

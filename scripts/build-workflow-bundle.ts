@@ -4,7 +4,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 async function main() {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    // A worker given a prebuilt bundle ignores interceptors passed at run time: tracing is compiled in.
+    workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+  });
   const target = join(__dirname, '..', 'workflow-bundle.js');
   await writeFile(target, code);
   console.log(`workflow bundle: ${target} (${(code.length / 1024).toFixed(0)} KiB)`);

@@ -140,9 +140,10 @@ apt_tool() {
 apt_tool nginx nginx-light
 apt_tool shellcheck shellcheck
 
-# CRDs (ScaledObject, ServiceMonitor) so kubectl-validate checks the custom resources too.
+# CRDs (ScaledObject, ServiceMonitor, PrometheusRule) so kubectl-validate checks the custom resources too.
 CRDS="$CACHE/crds-keda-$KEDA_VERSION-promop-$PROMETHEUS_OPERATOR_VERSION"
-if [ -s "$CRDS/keda.sh_scaledobjects.yaml" ] && [ -s "$CRDS/monitoring.coreos.com_servicemonitors.yaml" ]; then
+if [ -s "$CRDS/keda.sh_scaledobjects.yaml" ] && [ -s "$CRDS/monitoring.coreos.com_servicemonitors.yaml" ] &&
+  [ -s "$CRDS/monitoring.coreos.com_prometheusrules.yaml" ]; then
   line tool crds "keda $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION (present)"
 else
   mod_dir() { (cd "$WORK" && go mod download -json "$1" 2>/dev/null) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
@@ -151,7 +152,8 @@ else
   mkdir -p "$CRDS"
   if [ -n "$keda_dir" ] && [ -n "$promop_dir" ] &&
     cp "$keda_dir/config/crd/bases/keda.sh_scaledobjects.yaml" \
-      "$promop_dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$CRDS/" 2> "$WORK/tool"; then
+      "$promop_dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
+      "$promop_dir/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml" "$CRDS/" 2> "$WORK/tool"; then
     chmod 644 "$CRDS"/*.yaml
     line tool crds "keda $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION (downloaded)"
   else
@@ -306,7 +308,7 @@ for vs in "${VALUE_SETS[@]}"; do
       kubectl-validate "$WORK/rendered.yaml" --version "${KUBE_VERSION%.*}" --local-crds "$CRDS" &&
       echo "kinds: $(grep -E '^kind: ' "$WORK/rendered.yaml" | sort | uniq -c | awk '{printf "%s%sx%s", sep, $1, $3; sep=","}')"
   }
-  check "helm template $name" "kubectl-validate $KUBE_VERSION (+ KEDA, ServiceMonitor CRDs)" render_and_validate "$vs"
+  check "helm template $name" "kubectl-validate $KUBE_VERSION (+ KEDA, ServiceMonitor, PrometheusRule CRDs)" render_and_validate "$vs"
 done
 check "helm-unittest" "$(find "$CHART/tests" -name '*_test.yaml' | wc -l) suites in $CHART/tests" \
   helm-unittest "$CHART"

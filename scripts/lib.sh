@@ -58,6 +58,7 @@ local_platform_env() {
   CONTROL_PORT=$(free_port "${CONTROL_PORT:-4000}") EXEC_PORT=$(free_port "${EXEC_PORT:-4001}")
   OPERATOR_PORT=$(free_port "${OPERATOR_PORT:-4002}")
   WORKER_HEALTH_PORT=$(free_port "${WORKER_HEALTH_PORT:-4003}")
+  WORKER_SDK_METRICS_PORT=$(free_port "${WORKER_SDK_METRICS_PORT:-9465}")
   # The console links a job to its workflow in the dev server's Web UI.
   ORCH_TEMPORAL_UI_URL="${ORCH_TEMPORAL_UI_URL:-$TEMPORAL_UI_URL}"
   API_METRICS_PORT=$(free_port "${API_METRICS_PORT:-9464}")

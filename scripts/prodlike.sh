@@ -383,7 +383,7 @@ start_all() {
   fi
 
   local ports temporal_ports
-  mapfile -t ports < <(free_ports $((4 + 4 * apis + workers)))
+  mapfile -t ports < <(free_ports $((4 + 4 * apis + 2 * workers)))
   # Temporal stores membership ports as smallint: its ports come from below 32768 (Linux hands
   # out ephemeral ports from 32768 up, so these rarely collide with outgoing connections either).
   mapfile -t temporal_ports < <(free_ports 10 20000 32000)
@@ -417,8 +417,8 @@ ENV
     next=$((next + 4))
   done
   for ((i = 1; i <= workers; i++)); do
-    printf 'WORKER_HEALTH_PORT=%s\n' "${ports[next]}" >"$run/worker-$i.env"
-    next=$((next + 1))
+    printf 'WORKER_HEALTH_PORT=%s\nWORKER_SDK_METRICS_PORT=%s\n' "${ports[next]}" "${ports[next + 1]}" >"$run/worker-$i.env"
+    next=$((next + 2))
   done
   for name in $(apps); do start_app "$name"; done
   for name in $(apps); do wait_ready "$name"; done

@@ -6,14 +6,19 @@ import { createServer } from 'node:http';
 import { ApiModule } from './api.module';
 import { PlaneRoutes } from './auth/plane-routes';
 import { configureHttpApp } from './common/http-app';
+import { serverSpanMiddleware } from './common/server-span';
+import { httpMetricsMiddleware } from './metrics/http-metrics';
 import { consoleSettings, OperatorConsole } from './console/operator-console';
 import { loadEnvironmentOrExit } from './config/environment';
 import { ShutdownState } from './health/shutdown-state';
+import { startTracing } from './telemetry/tracing';
 
 async function main() {
   const environment = loadEnvironmentOrExit();
+  startTracing(environment, 'orchestrator-api');
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(environment), { bodyParser: false, bufferLogs: true });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(serverSpanMiddleware, httpMetricsMiddleware);
   const routes = app.get(PlaneRoutes);
   configureHttpApp(app, 'Orchestrator API', {
     docs: true,

@@ -5,8 +5,9 @@ import { Environment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { ENTITIES } from './entities';
 import { RedisModule } from './redis/redis.module';
+import { TracingModule } from './telemetry/tracing';
 
-/** What both processes (api and worker) stand on: validated config, logs, Postgres and Redis. */
+/** What both processes (api and worker) stand on: validated config, logs, Postgres, Redis and the trace flush at shutdown. */
 export function processInfrastructure(environment: Environment, process: 'api' | 'worker'): (DynamicModule | Type)[] {
-  return [EnvironmentModule.forRoot(environment), LoggingModule.forRoot(process), DatabaseModule.forRoot(`orchestrator-${process}`, ENTITIES), RedisModule];
+  return [EnvironmentModule.forRoot(environment), LoggingModule.forRoot(process), DatabaseModule.forRoot(`orchestrator-${process}`, ENTITIES), RedisModule, TracingModule];
 }

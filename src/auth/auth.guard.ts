@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { trace } from '@opentelemetry/api';
 import type { Request, Response } from 'express';
 import { AppError } from '../common/app-error';
 import { routeOf } from '../common/http-route';
@@ -45,6 +46,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     if (plane && portPlane && plane !== portPlane) {
       throw new AppError('ROUTE_NOT_FOUND', `Cannot ${request.method} ${request.path}`);
     }
+    request.plane = plane ?? portPlane;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     if (!plane) throw new Error(`Route ${request.method} ${request.path} declares neither @ApiPlane nor @Public`);
 
@@ -68,6 +70,8 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       }
     }
     request.principal = principal;
+    // The request's server span (common/server-span.ts) says whose request on which plane it was.
+    trace.getActiveSpan()?.setAttributes({ 'orchestrator.plane': plane, 'orchestrator.tenant_id': principal.tenantId });
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
     if (permission && !hasPermission(principal, permission)) {

@@ -21,6 +21,8 @@ export type Plane = 'control' | 'exec';
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
+    /** The plane of the route (or of the port, for public routes); labels the request's metrics. */
+    plane?: Plane;
   }
 }
 

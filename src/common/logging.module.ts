@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { Environment } from '../config/environment';
+import { traceLogFields } from '../telemetry/tracing';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -69,6 +70,8 @@ export class LoggingModule {
               },
               customSuccessMessage: (request: IncomingMessage, response: ServerResponse) => `${request.method} ${request.url} ${response.statusCode}`,
               base: { service },
+              // Lines written inside a span (a request, an activity) name its trace.
+              mixin: traceLogFields,
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
               genReqId: (request: IncomingMessage, response: ServerResponse) => {
                 const incoming = request.headers['x-request-id'];

@@ -91,6 +91,10 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   WORKER_HEALTH_PORT = 4003;
 
+  /** Worker: the Temporal SDK's own Prometheus exporter, on loopback only; its `temporal_*` series are served in the worker's `/metrics`. 0 = off. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  WORKER_SDK_METRICS_PORT = 9465;
+
   /** api: the operator console (SPEC §11) — the web app, and /control/* and /exec/* forwarded to the planes; 0 = none. */
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   OPERATOR_PORT = 4002;
@@ -133,6 +137,10 @@ export class Environment {
 
   @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https'] })
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /** Read by OpenTelemetry itself (src/telemetry/tracing.ts); validated here so a blank one fails the boot. */
+  @IsOptional() @IsString() @Matches(/\S/, { message: 'must not be blank' })
+  OTEL_SERVICE_NAME?: string;
 
   @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https', 's3'] })
   PAYLOAD_STORE_ENDPOINT?: string;

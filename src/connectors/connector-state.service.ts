@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { resilienceLimits } from '../../domain/policy';
 import { AppError } from '../common/app-error';
 import { EventsService } from '../events/events.service';
-import { breakerTransitions } from '../metrics/breaker-transitions';
+import { recordBreakerTransition } from '../metrics/breaker-transitions';
 import { ResilienceStore } from '../resilience/resilience-store';
 import { Environment } from '../config/environment';
 import { TemporalService } from '../temporal/temporal.service';
@@ -60,7 +60,7 @@ export class ConnectorStateService {
     const { pinned } = await this.governing.of(tenantId, connector);
     const transition = await this.redis(() => this.resilience.force(connector.id, action, pinned.document.circuitBreaker.openMs));
     if (transition) {
-      breakerTransitions.inc({ connector: connector.id, transition, trigger: 'operator' });
+      recordBreakerTransition(connector.id, transition, 'operator');
       await this.events.append(this.dataSource.manager, tenantId, null, transition === 'opened' ? 'breaker.opened' : 'breaker.closed', {
         connectorId: connector.id,
         manual: true,

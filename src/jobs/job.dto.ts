@@ -63,6 +63,8 @@ export class JobView {
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The job that replayed this one.' }) replayedBy: string | null;
   @ApiProperty({ nullable: true, type: String, example: 'alice', description: 'The token subject that submitted the job (a replay keeps the original\'s); null for webhook deliveries.' })
   submittedBy: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '4bf92f3577b34da6a3ce929d0e0e4736', description: 'The OpenTelemetry trace id of the job; null when tracing is off.' })
+  traceId: string | null;
   @ApiProperty({ type: JobLinks }) links: JobLinks;
 
   static of(job: JobEntity): JobView {
@@ -86,6 +88,7 @@ export class JobView {
       replayOf: job.replayOf,
       replayedBy: job.replayedBy,
       submittedBy: job.submittedBy,
+      traceId: job.traceId ?? null,
       links: { self: `/jobs/${job.id}`, events: `/events?jobId=${job.id}`, cancel: `/jobs/${job.id}/cancel` },
     };
   }

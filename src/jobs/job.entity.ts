@@ -74,6 +74,10 @@ export class JobEntity {
   @Column({ name: 'replayed_by', type: 'uuid', nullable: true })
   replayedBy: string | null;
 
+  /** The OpenTelemetry trace the job runs in (the api's request span started it); null with tracing off. */
+  @Column({ name: 'trace_id', type: 'varchar', nullable: true })
+  traceId: string | null;
+
   @Column({ name: 'dlq_purged_at', type: 'timestamptz', nullable: true })
   dlqPurgedAt: Date | null;
 }

@@ -17,6 +17,8 @@ import { ConnectorsService } from '../connectors/connectors.service';
 import { EventsService } from '../events/events.service';
 import { PinnedPolicy, PoliciesService } from '../policies/policies.service';
 import { CONNECTOR_ID, JOB_STATUS, POLICY_ID, TENANT_ID } from '../temporal/search-attributes';
+import { jobsAccepted } from '../metrics/job-metrics';
+import { currentTraceId } from '../telemetry/tracing';
 import { TemporalService } from '../temporal/temporal.service';
 import { ExecuteRequestDto, ListJobsQuery } from './job.dto';
 import { JobEntity } from './job.entity';
@@ -73,6 +75,12 @@ export class JobsService {
    * outbound Idempotency-Key. Concurrent requests with one key all end with the same job.
    */
   async execute(tenantId: string, request: ExecuteRequestDto, options: ExecuteOptions = {}): Promise<Accepted> {
+    const accepted = await this.accept(tenantId, request, options);
+    if (!accepted.replayed) jobsAccepted.inc({ connector: accepted.job.connectorId });
+    return accepted;
+  }
+
+  private async accept(tenantId: string, request: ExecuteRequestDto, options: ExecuteOptions): Promise<Accepted> {
     const connector = await this.connectors.get(tenantId, request.connector);
     if (!connector.enabled) throw new AppError('CONNECTOR_DISABLED', `Connector "${connector.name}" is disabled.`);
     if (!Object.prototype.hasOwnProperty.call(connector.spec.operations, request.operation)) {
@@ -169,6 +177,7 @@ export class JobsService {
       replayOf: start.replayOf ?? null,
       replayedBy: null,
       dlqPurgedAt: null,
+      traceId: currentTraceId(),
     });
     const inserted = await manager
       .createQueryBuilder()

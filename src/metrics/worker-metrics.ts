@@ -1,25 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import type { ActivityMetrics, BreakerTransition } from '../../activities/ports';
-import type { WaitReason } from '../../domain/job';
-import { breakerTransitions } from './breaker-transitions';
+import type { ErrorType, WaitReason } from '../../domain/job';
+import { recordBreakerTransition } from './breaker-transitions';
 
-/** Worker-side Prometheus counters, fed by the activities. */
+/** Worker-side Prometheus counters, fed by the activities. Labels are bounded: connector id, never job id. */
 @Injectable()
 export class WorkerMetrics implements ActivityMetrics {
   private readonly attempts = new Counter({
     name: 'orchestrator_attempts_total',
-    help: 'Connector calls made, by outcome',
-    labelNames: ['connector', 'outcome'],
+    help: 'Connector calls made, by outcome and, for failures, error type (none for successes)',
+    labelNames: ['connector', 'outcome', 'error_type'],
   });
   private readonly denials = new Counter({
     name: 'orchestrator_permit_denials_total',
-    help: 'Attempts held back by the breaker, rate limit, concurrency limit or an unreachable Redis',
+    help: 'Attempts held back (the job waits) by the breaker, rate limit, concurrency limit or an unreachable Redis, by wait reason',
     labelNames: ['connector', 'reason'],
   });
 
-  attempt(connectorId: string, outcome: 'succeeded' | 'failed') {
-    this.attempts.inc({ connector: connectorId, outcome });
+  attempt(connectorId: string, outcome: 'succeeded' | 'failed', errorType?: ErrorType) {
+    this.attempts.inc({ connector: connectorId, outcome, error_type: errorType ?? 'none' });
   }
 
   permitDenied(connectorId: string, reason: WaitReason) {
@@ -27,6 +27,6 @@ export class WorkerMetrics implements ActivityMetrics {
   }
 
   breakerTransition(connectorId: string, transition: BreakerTransition) {
-    breakerTransitions.inc({ connector: connectorId, transition, trigger: 'automatic' });
+    recordBreakerTransition(connectorId, transition, 'automatic');
   }
 }

@@ -1,10 +1,13 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
 import { temporalConnectionSettings } from './temporal-connection-options';
 
 const CONNECT_TIMEOUT_MS = 3_000;
+/** Workflow starts get a span and carry the trace in their headers (a no-op while tracing is off). */
+const CLIENT_INTERCEPTORS = { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
 /** Bound on one Temporal call from a request path, so an outage becomes a prompt 503. */
 const CALL_DEADLINE_MS = 5_000;
 
@@ -21,7 +24,7 @@ export class TemporalService implements OnApplicationShutdown {
 
   private connect() {
     this.connecting ??= Connection.connect({ ...temporalConnectionSettings(this.environment), connectTimeout: CONNECT_TIMEOUT_MS })
-      .then((connection) => ({ connection, client: new Client({ connection, namespace: this.environment.TEMPORAL_NAMESPACE }) }))
+      .then((connection) => ({ connection, client: new Client({ connection, namespace: this.environment.TEMPORAL_NAMESPACE, interceptors: CLIENT_INTERCEPTORS }) }))
       .catch((error: unknown) => {
         this.connecting = undefined;
         this.logger.warn({ err: error }, 'cannot reach Temporal');

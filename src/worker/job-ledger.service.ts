@@ -11,8 +11,22 @@ import { ConnectorSnapshots } from '../connectors/connector-snapshots.module';
 import { EventsService } from '../events/events.service';
 import { workflowIdForJob } from '../jobs/workflow-id';
 import { sqlList } from '../database/sql-list';
+import { jobDuration, jobsFinished } from '../metrics/job-metrics';
+import { currentTraceId } from '../telemetry/tracing';
 
 const NOT_TERMINAL = `status NOT IN ${sqlList(TERMINAL_STATUSES)}`;
+
+interface Finished {
+  connectorId: string;
+  seconds: number;
+}
+
+/** Counted after the commit, so a rolled-back (and retried) transaction is not counted twice. */
+function countFinished(finished: Finished | undefined, status: JobStatus) {
+  if (!finished) return;
+  jobsFinished.inc({ connector: finished.connectorId, status });
+  jobDuration.observe({ connector: finished.connectorId, status }, finished.seconds);
+}
 
 /**
  * The worker's side of the job projection. Every change is one transaction with its events, and
@@ -38,13 +52,13 @@ export class JobLedgerService implements JobLedger {
       // lost). It changes nothing: it locks the row and reads where the job stands.
       const [row]: { inserted: boolean; status: JobStatus; attempts: number }[] = await manager.query(
         `INSERT INTO jobs (id, tenant_id, connector_id, operation, input, status, policy_id, policy_version, config_version,
-                           attempts, workflow_id, run_id, task_queue, submitted_by)
-         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, 0, $9, $10, $11, $12)
+                           attempts, workflow_id, run_id, task_queue, submitted_by, trace_id)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, 0, $9, $10, $11, $12, $13)
          ON CONFLICT (id) DO UPDATE SET tenant_id = jobs.tenant_id WHERE jobs.tenant_id = EXCLUDED.tenant_id
          RETURNING (xmax = 0) AS inserted, status, attempts`,
         [job.jobId, job.tenantId, job.connectorId, job.operation, JSON.stringify(job.input), job.policyId, job.policyVersion,
           job.configVersion, info.workflowExecution?.workflowId ?? workflowIdForJob(job.jobId), info.workflowExecution?.runId ?? null,
-          info.taskQueue, job.submittedBy ?? null],
+          info.taskQueue, job.submittedBy ?? null, currentTraceId()],
       );
       if (!row) throw new Error(`Job ${job.jobId} belongs to another tenant`);
       if (isTerminal(row.status)) return { kind: 'finished', status: row.status as TerminalStatus, attempts: row.attempts };
@@ -69,29 +83,33 @@ export class JobLedgerService implements JobLedger {
     });
   }
 
-  attemptSucceeded({ job, attempt }: AttemptRequest, result: HttpResult): Promise<void> {
-    return this.dataSource.transaction(async (manager) => {
+  async attemptSucceeded({ job, attempt }: AttemptRequest, result: HttpResult): Promise<void> {
+    const finished = await this.dataSource.transaction(async (manager) => {
       await this.events.append(manager, job.tenantId, job.jobId, 'attempt.succeeded', { attempt, httpStatus: result.status });
-      if (await this.moveToTerminal(manager, job.jobId, job.tenantId, 'succeeded', attempt, { result })) {
-        await this.events.append(manager, job.tenantId, job.jobId, 'job.succeeded', { attempts: attempt });
-      }
+      const moved = await this.moveToTerminal(manager, job.jobId, job.tenantId, 'succeeded', attempt, { result });
+      if (moved) await this.events.append(manager, job.tenantId, job.jobId, 'job.succeeded', { attempts: attempt });
+      return moved;
     });
+    countFinished(finished, 'succeeded');
   }
 
   async attemptFailed({ job, attempt }: AttemptRequest, error: JobError): Promise<void> {
     await this.dataSource.transaction((manager) => this.recordFailedAttempt(manager, job, { attempt, error }));
   }
 
-  finishJob(request: FinishJobRequest): Promise<void> {
-    return this.dataSource.transaction(async (manager) => {
+  async finishJob(request: FinishJobRequest): Promise<void> {
+    const finished = await this.dataSource.transaction(async (manager) => {
       await this.recordFailedAttempt(manager, request, request.lostAttempt);
-      if (await this.moveToTerminal(manager, request.jobId, request.tenantId, request.status, request.attempts, { error: request.error })) {
+      const moved = await this.moveToTerminal(manager, request.jobId, request.tenantId, request.status, request.attempts, { error: request.error });
+      if (moved) {
         await this.events.append(manager, request.tenantId, request.jobId, `job.${request.status}`, {
           attempts: request.attempts,
           error: request.error,
         });
       }
+      return moved;
     });
+    countFinished(finished, request.status);
   }
 
   async markWaiting(job: JobSpec, reason: WaitReason, retryAfterMs: number): Promise<void> {
@@ -129,13 +147,15 @@ export class JobLedgerService implements JobLedger {
     status: JobStatus,
     attempts: number,
     outcome: { result?: unknown; error?: JobError },
-  ): Promise<boolean> {
-    const [, affected] = await manager.query(
+  ): Promise<Finished | undefined> {
+    // UPDATE … RETURNING comes back as [rows, count]; a row only when this call made the job terminal.
+    const [[row]]: [Finished[], number] = await manager.query(
       `UPDATE jobs SET status = $3, wait_reason = NULL, attempts = GREATEST(attempts, $4), result = $5, error = $6,
               completed_at = now(), started_at = COALESCE(started_at, now())
-        WHERE id = $1 AND tenant_id = $2 AND ${NOT_TERMINAL}`,
+        WHERE id = $1 AND tenant_id = $2 AND ${NOT_TERMINAL}
+        RETURNING connector_id AS "connectorId", extract(epoch FROM now() - created_at)::float8 AS seconds`,
       [jobId, tenantId, status, attempts, outcome.result === undefined ? null : JSON.stringify(outcome.result), outcome.error ? JSON.stringify(outcome.error) : null],
     );
-    return affected > 0;
+    return row;
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,11 +15,16 @@ import { ResilienceStore } from '../resilience/resilience-store';
 import { RetentionService } from '../retention/retention.service';
 import { SecretResolver } from '../secrets/secret-resolver';
 import { LiveLimits } from './live-limits';
+import { workflowSpanSinks } from '../telemetry/tracing';
 import { describeTemporalSecurity, temporalConnectionSettings } from '../temporal/temporal-connection-options';
 
 /** Built by `npm run build` (scripts/build-workflow-bundle.ts); workers never bundle at start-up. */
 export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle.js');
 const MAX_RESPONSE_BYTES = 256 * 1024;
+/** Activity spans continue the workflow's trace, and activity log lines carry its ids. */
+const ACTIVITY_INTERCEPTORS: WorkerOptions['interceptors'] = {
+  activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+};
 
 /** Hosts one Temporal Worker per task queue this process serves, and owns their graceful shutdown. */
 @Injectable()
@@ -68,6 +74,9 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
           namespace: this.environment.TEMPORAL_NAMESPACE,
           taskQueue,
           workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
+          // The bundle's tracing interceptors hand their spans out through this sink.
+          sinks: workflowSpanSinks(),
+          interceptors: ACTIVITY_INTERCEPTORS,
           activities: {
             ...activities,
             ...createRetentionActivities(this.retention.targets(), this.environment.ORCH_IDEMPOTENCY_CLEANUP_BATCH_SIZE),

@@ -47,6 +47,9 @@ describe('the execution spine: POST /execute → workflow → activity → downs
     expect(job.result.body).toStrictEqual({ id: 'ch_1', received: { amount: 1200 } });
     expect(job.policy.version).toBe(1);
     expect(job.startedAt && job.completedAt).toBeTruthy();
+    // OTEL_EXPORTER_OTLP_ENDPOINT is unset here: no tracer runs, so the job has no trace (test/integration/observability.test.ts has one).
+    expect(job.traceId).toBeNull();
+    expect(downstream.callsTo('/charges/cus_1')[0].headers.traceparent).toBeUndefined();
 
     const [call] = downstream.callsTo('/charges/cus_1');
     expect(call.headers['idempotency-key']).toBe(`${job.id}:1`);

@@ -102,10 +102,11 @@ export class TestPlatform {
   }
 
   async startWorker(extra: Record<string, string> = {}, options: { dist?: string } = {}): Promise<PlatformProcess> {
-    const port = await freePort();
-    const worker = PlatformProcess.spawn('worker', this.env({ WORKER_HEALTH_PORT: String(port), ...extra }), options.dist);
+    // `extra` may name the health port itself (a test that scrapes the worker's /metrics).
+    const env = this.env({ WORKER_HEALTH_PORT: String(await freePort()), ...extra });
+    const worker = PlatformProcess.spawn('worker', env, options.dist);
     this.workers.push(worker);
-    await worker.waitForHttp(`http://127.0.0.1:${port}/health/live`);
+    await worker.waitForHttp(`http://127.0.0.1:${env.WORKER_HEALTH_PORT}/health/live`);
     return worker;
   }
 

@@ -29,8 +29,8 @@ export class PlatformProcess {
   /** `dist` is the build to run: another build (a worker version) lives in a copy of dist/. */
   static spawn(entry: 'api' | 'worker', env: Record<string, string>, dist = DIST): PlatformProcess {
     const child = spawn(process.execPath, [join(dist, 'src', `main-${entry}.js`)], {
-      // Several apis run at once in tests: no fixed metrics or console port unless a test asks for one.
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...(entry === 'api' ? { API_METRICS_PORT: '0', OPERATOR_PORT: '0' } : {}), ...env },
+      // Several apis and workers run at once in tests: no fixed metrics or console port unless a test asks for one.
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...(entry === 'api' ? { API_METRICS_PORT: '0', OPERATOR_PORT: '0' } : { WORKER_SDK_METRICS_PORT: '0' }), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new PlatformProcess(child);

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Downstream, json } from '../support/downstream';
+import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
+import { http, TestPlatform } from '../support/platform';
+import { ROOT } from '../support/paths';
+import { freePort } from '../support/processes';
+import { Scrape } from '../support/prometheus';
+
+const SERVER = 2;
+const CLIENT = 3;
+
+describe('observability: one trace per execution, exported over OTLP', () => {
+  const downstream = new Downstream();
+  const receiver = new OtlpReceiver();
+  let platform: TestPlatform;
+  let connector: { id: string; name: string };
+  let apiMetrics = '';
+  let workerMetrics = '';
+
+  /** A worker with its /metrics (and the Temporal SDK's exporter behind it) on known ports. */
+  async function startWorker() {
+    const [health, sdk] = [await freePort(), await freePort()];
+    workerMetrics = `http://127.0.0.1:${health}/metrics`;
+    return platform.startWorker({ OTEL_SERVICE_NAME: 'traced-worker', WORKER_HEALTH_PORT: String(health), WORKER_SDK_METRICS_PORT: String(sdk) });
+  }
+
+  beforeAll(async () => {
+    await Promise.all([downstream.start(), receiver.start()]);
+    // A short batch delay so spans arrive while the test waits; the api keeps the default service name.
+    const apiMetricsPort = await freePort();
+    apiMetrics = `http://127.0.0.1:${apiMetricsPort}/metrics`;
+    platform = new TestPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', API_METRICS_PORT: String(apiMetricsPort) });
+    await platform.start({ workers: 0 });
+    await startWorker();
+    connector = await platform.createConnector(downstream.url, {
+      charge: { method: 'POST', path: '/charges', successStatuses: [201] },
+      slow: { method: 'POST', path: '/slow' },
+      flaky: { method: 'POST', path: '/flaky', successStatuses: [201] },
+    });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await Promise.all([downstream.stop(), receiver.stop()]);
+  });
+
+  const traceparentOf = (path: string, index = 0) => String(downstream.callsTo(path)[index]?.headers.traceparent ?? '');
+
+  test('POST /execute → api span → workflow start → workflow → attempt activity → outbound HTTP, parent-linked, traceparent sent', async () => {
+    downstream.on('/charges', (_call, response) => json(response, 201, { ok: true }));
+    const accepted = await platform.execute({ connector: connector.name, operation: 'charge', input: {} });
+    expect(accepted.status).toBe(202);
+    const traceId: string = accepted.body.traceId;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    const job = await platform.waitForJob(accepted.body.id);
+    expect(job.status).toBe('succeeded');
+    expect(job.traceId).toBe(traceId);
+
+    const outbound = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.service === 'traced-worker');
+    const server = await receiver.waitFor(traceId, (span) => span.name === 'POST /execute');
+    const start = await receiver.waitFor(traceId, (span) => span.name === 'StartWorkflow:executeJob');
+    const run = await receiver.waitFor(traceId, (span) => span.name === 'RunWorkflow:executeJob');
+    const schedule = await receiver.waitFor(traceId, (span) => span.name === 'StartActivity:runAttempt');
+    const attempt = await receiver.waitFor(traceId, (span) => span.name === 'RunActivity:runAttempt');
+
+    expect(server).toMatchObject({ service: 'orchestrator-api', kind: SERVER, parentSpanId: '' });
+    expect(server.attributes).toMatchObject({ 'http.route': '/execute', 'http.response.status_code': 202, 'orchestrator.plane': 'exec', 'orchestrator.tenant_id': 'dev' });
+    const parentOf = (span: ReceivedSpan) => span.parentSpanId;
+    expect(parentOf(start)).toBe(server.spanId);
+    expect(parentOf(run)).toBe(start.spanId);
+    expect(parentOf(schedule)).toBe(run.spanId);
+    expect(parentOf(attempt)).toBe(schedule.spanId);
+    expect(parentOf(outbound)).toBe(attempt.spanId);
+    expect([run.service, attempt.service]).toStrictEqual(['traced-worker', 'traced-worker']);
+    expect(outbound.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 201, 'url.full': `${downstream.url}/charges` });
+    // Exactly one trace per execution: every span of this job's workflow is in it.
+    expect(new Set(receiver.spans.filter((span) => span.name.endsWith(':executeJob') && span.traceId === traceId).map((span) => span.name))).toStrictEqual(new Set(['StartWorkflow:executeJob', 'RunWorkflow:executeJob']));
+
+    // The downstream got the outbound span's context.
+    expect(traceparentOf('/charges')).toBe(`00-${traceId}-${outbound.spanId}-01`);
+    const read = await http('GET', `${platform.exec}/jobs/${job.id}`);
+    expect(read.body.traceId).toBe(traceId);
+    // The worker's log lines about the attempt name the trace.
+    const worker = platform.workers[0].output.split('\n').filter((line) => line.includes(job.id) && line.includes(traceId));
+    expect(worker.length).toBeGreaterThan(0);
+  });
+
+  test('a job whose worker is killed mid-job continues the same trace on the next worker', async () => {
+    // First call fails (retryable), the worker dies, the retry runs on a fresh worker.
+    downstream.on('/slow', (_call, response, index) => (index === 0 ? json(response, 503, {}) : json(response, 200, { ok: true })));
+    const accepted = await platform.execute({ connector: connector.name, operation: 'slow', input: {} });
+    const traceId: string = accepted.body.traceId;
+    await receiver.waitFor(traceId, (span) => span.kind === CLIENT);
+    await platform.workers[0].stop('SIGKILL');
+    await delay(200);
+    await startWorker();
+
+    const job = await platform.waitForJob(accepted.body.id);
+    expect(job).toMatchObject({ status: 'succeeded', attempts: 2, traceId });
+    expect(traceparentOf('/slow', 1)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    const second = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.attributes['http.response.status_code'] === 200);
+    expect(traceparentOf('/slow', 1)).toBe(`00-${traceId}-${second.spanId}-01`);
+  });
+
+  test('both /metrics: exact deltas after successes, a retried failure, a rate-limited wait and an operator opening and closing the breaker; temporal_* on the worker', async () => {
+    downstream.on('/charges', (_call, response) => json(response, 201, { ok: true }));
+    downstream.on('/flaky', (_call, response, index) => json(response, index === 0 ? 503 : 201, {}));
+    downstream.on('/rated', (_call, response) => json(response, 200, {}));
+    // burst 1 lets two calls through at once, then one a second: of three jobs sent together, one waits, once.
+    const rated = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/rated' } }, { policyId: (await platform.createPolicy({ rateLimit: { permitsPerSecond: 1, burst: 1 } })).id });
+    const [api0, worker0] = [await Scrape.of(apiMetrics), await Scrape.of(workerMetrics)];
+
+    const ids: string[] = [];
+    for (const operation of ['charge', 'charge', 'flaky']) ids.push((await platform.execute({ connector: connector.name, operation, input: {} })).body.id);
+    const ratedIds = await Promise.all([1, 2, 3].map(async () => (await platform.execute({ connector: rated.name, operation: 'call', input: {} })).body.id as string));
+    for (const id of [...ids, ...ratedIds]) expect((await platform.waitForJob(id)).status).toBe('succeeded');
+    const breaker = (action: string) => http('POST', `${platform.control}/connectors/${connector.id}/breaker`, { json: { action } });
+    expect((await breaker('open')).status).toBe(200);
+    const opened = await Scrape.of(apiMetrics);
+    expect((await breaker('reset')).status).toBe(200);
+
+    const [api1, worker1] = [await Scrape.of(apiMetrics), await Scrape.of(workerMetrics)];
+    const c = { connector: connector.id };
+    expect(api1.delta(api0, 'http_server_request_duration_seconds_count', { route: '/execute', plane: 'exec', method: 'POST', status: '202' })).toBe(6);
+    expect(api1.delta(api0, 'http_server_request_duration_seconds_count', { route: '/connectors/:id/breaker', plane: 'control', method: 'POST', status: '200' })).toBe(2);
+    expect(api1.delta(api0, 'orchestrator_jobs_accepted_total', c)).toBe(3);
+    expect(api1.delta(api0, 'orchestrator_breaker_transitions_total', { ...c, transition: 'opened', trigger: 'operator' })).toBe(1);
+    expect(api1.delta(api0, 'orchestrator_breaker_transitions_total', { ...c, transition: 'closed', trigger: 'operator' })).toBe(1);
+    expect([opened.value('orchestrator_breaker_state', { ...c, state: 'open' }), opened.value('orchestrator_breaker_state', { ...c, state: 'closed' })]).toStrictEqual([1, 0]);
+    expect([api1.value('orchestrator_breaker_state', { ...c, state: 'open' }), api1.value('orchestrator_breaker_state', { ...c, state: 'closed' })]).toStrictEqual([0, 1]);
+
+    expect(worker1.delta(worker0, 'orchestrator_attempts_total', { ...c, outcome: 'succeeded', error_type: 'none' })).toBe(3);
+    expect(worker1.delta(worker0, 'orchestrator_attempts_total', { ...c, outcome: 'failed', error_type: 'HttpError' })).toBe(1);
+    expect(worker1.delta(worker0, 'orchestrator_jobs_finished_total', { ...c, status: 'succeeded' })).toBe(3);
+    const waits = (await platform.events(`type=job.waiting`)).filter((event) => ratedIds.includes(event.jobId!));
+    expect(waits.map((event) => event.data.reason)).toStrictEqual(['rate_limited']);
+    expect(worker1.delta(worker0, 'orchestrator_permit_denials_total', { connector: rated.id, reason: 'rate_limited' })).toBe(1);
+    expect(worker1.delta(worker0, 'orchestrator_attempts_total', { connector: rated.id, outcome: 'succeeded', error_type: 'none' })).toBe(3);
+    expect(worker1.delta(worker0, 'orchestrator_job_duration_seconds_count', { ...c, status: 'succeeded' })).toBe(3);
+    // The SDK's own series, with the millisecond buckets we set (its defaults start at 100 ms).
+    expect([...worker1.names()].filter((name) => name.startsWith('temporal_')).length).toBeGreaterThan(5);
+    expect(worker1.text).toMatch(/^temporal_activity_execution_latency_bucket\{.*le="1"\}/m);
+  });
+
+  test('every panel of the shipped Grafana dashboard queries metrics that api or worker export', async () => {
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'orchestrator.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const exported = new Set([...(await Scrape.of(apiMetrics)).names(), ...(await Scrape.of(workerMetrics)).names()]);
+    expect(dashboard.panels.length).toBeGreaterThan(10);
+    for (const panel of dashboard.panels) {
+      // The dashboard writes every metric with a selector (`name{…}`), so the names are found exactly.
+      const names = panel.targets.flatMap(({ expr }) => [...expr.matchAll(/([a-zA-Z_:][\w:]*)\{/g)].map(([, name]) => name));
+      expect({ panel: panel.title, names: names.length > 0 }).toStrictEqual({ panel: panel.title, names: true });
+      for (const name of names) expect({ panel: panel.title, name, exported: exported.has(name) }).toStrictEqual({ panel: panel.title, name, exported: true });
+    }
+  });
+});
