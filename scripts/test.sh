@@ -29,8 +29,18 @@ phase "services" bash scripts/services.sh start "$data"
 set -a; source "$data/services.env"; set +a
 
 log "phases: ${phases[*]}"
-# jest's summary is the last thing the run prints.
 log "tests (jest: unit + integration, in band)"
 # Coverage (and its thresholds) only for the whole suite: a filtered run covers less by design.
 coverage=(--coverage); [ -n "${TEST_FILTER:-}" ] || [ $# -gt 0 ] && coverage=()
-npx jest --runInBand "${coverage[@]}" ${TEST_FILTER:+-t "$TEST_FILTER"} "$@"
+results="$data/jest-results.json"
+status=0
+npx jest --runInBand "${coverage[@]}" --json --outputFile="$results" ${TEST_FILTER:+-t "$TEST_FILTER"} "$@" || status=$?
+# The last line is the plain "N passed, N failed, N skipped" that CI reads (jest's own summary is not
+# one it knows); a run that died before jest wrote its results says so instead.
+if [ -s "$results" ]; then
+  node -e 'const r = require(process.argv[1]);
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed, ${r.numPendingTests + r.numTodoTests} skipped`);' "$results"
+else
+  echo "tests: jest wrote no results (exit $status)"
+fi
+exit "$status"
