@@ -16,6 +16,8 @@ const theme = createTheme({
   primaryColor: 'indigo',
   primaryShade: { light: 8, dark: 4 },
   defaultRadius: 'sm',
+  // Dialogs and menus appear without their fade for readers who ask the system for less motion.
+  respectReducedMotion: true,
   // An alert's colour is its background and icon; its title stays in the text colour.
   components: {
     Alert: Alert.extend({ styles: { title: { color: 'var(--mantine-color-text)' } } }),
