@@ -7,6 +7,7 @@ import { MAX_STORED_INT } from '../common/request-params';
 import { isUniqueViolation } from '../database/postgres-errors';
 import { ConnectorsService } from '../connectors/connectors.service';
 import { EventsService } from '../events/events.service';
+import { PoliciesService } from '../policies/policies.service';
 import { ConfigDocument, ConfigEntity, PolicyVersionRef } from './config.entity';
 import { CreateConfigDto } from './config.dto';
 import { GoverningPolicy } from './governing-policy';
@@ -22,6 +23,7 @@ export class ConfigsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventsService,
     private readonly connectors: ConnectorsService,
+    private readonly policies: PoliciesService,
     private readonly governing: GoverningPolicy,
   ) {}
 
@@ -100,11 +102,7 @@ export class ConfigsService {
         errors.push({ field, message: `must be { policyId: uuid, version: integer from 1 to ${MAX_STORED_INT} }` });
         return null;
       }
-      const [found]: unknown[] = await this.dataSource.query(
-        `SELECT 1 FROM policy_versions v JOIN policies p ON p.id = v.policy_id WHERE p.tenant_id = $1 AND v.policy_id = $2 AND v.version = $3`,
-        [tenantId, candidate.policyId, candidate.version],
-      );
-      if (!found) errors.push({ field, message: `names no version ${candidate.version} of a policy ${candidate.policyId} of this tenant` });
+      if (!(await this.policies.versionExists(tenantId, candidate.policyId, candidate.version as number))) errors.push({ field, message: `names no version ${candidate.version} of a policy ${candidate.policyId} of this tenant` });
       return { policyId: candidate.policyId, version: candidate.version as number };
     };
     for (const [key, ref] of Object.entries(dto.bindings ?? {})) {

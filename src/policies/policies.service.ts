@@ -94,6 +94,15 @@ export class PoliciesService {
     return { policyId: policy.id, version: version.version, document: version.document };
   }
 
+  /** Whether the tenant owns a policy with this version (a config binding is checked with it before it is stored). */
+  async versionExists(tenantId: string, policyId: string, version: number): Promise<boolean> {
+    const [found]: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM policy_versions v JOIN policies p ON p.id = v.policy_id WHERE p.tenant_id = $1 AND v.policy_id = $2 AND v.version = $3`,
+      [tenantId, policyId, version],
+    );
+    return found !== undefined;
+  }
+
   /** An exact version (as a config binds it). */
   async pinVersion(tenantId: string, policyId: string, version: number): Promise<PinnedPolicy> {
     const found = await this.getVersion(tenantId, policyId, version);
