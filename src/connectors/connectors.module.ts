@@ -4,12 +4,13 @@ import { PoliciesModule } from '../policies/policies.module';
 import { ResilienceModule } from '../resilience/resilience.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { TemporalModule } from '../temporal/temporal.module';
+import { ConnectorSecretUsersModule } from './connector-secret-users';
 import { ConnectorStateService } from './connector-state.service';
 import { ConnectorsController } from './connectors.controller';
 import { ConnectorsService } from './connectors.service';
 
 @Module({
-  imports: [PoliciesModule, ResilienceModule, EventsModule, SecretsModule, TemporalModule],
+  imports: [ConnectorSecretUsersModule, PoliciesModule, ResilienceModule, EventsModule, SecretsModule, TemporalModule],
   controllers: [ConnectorsController],
   providers: [ConnectorsService, ConnectorStateService],
   exports: [ConnectorsService],

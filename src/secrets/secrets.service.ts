@@ -9,6 +9,7 @@ import { Environment } from '../config/environment';
 import { SecretCipher, sealingContext } from './secret-cipher';
 import { CreateSecretRefDto } from './secret-ref.dto';
 import { SecretRefEntity } from './secret-ref.entity';
+import { SecretUsers } from './secret-users';
 import { ENV_SECRET_NAME, ENV_SECRET_PREFIX, filePathProblem } from './secret-references';
 
 const PROVIDER_FIELDS = { env: 'envVar', file: 'path', local: 'value' } as const;
@@ -22,6 +23,7 @@ export class SecretsService implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly environment: Environment,
+    private readonly users: SecretUsers,
   ) {
     this.cipher = SecretCipher.fromEnvironment(environment);
   }
@@ -89,12 +91,9 @@ export class SecretsService implements OnApplicationBootstrap {
   /** Refused while a connector uses the ref. */
   async delete(tenantId: string, idOrName: string): Promise<void> {
     const ref = await this.get(tenantId, idOrName);
-    const users: { name: string }[] = await this.dataSource.query(
-      `SELECT name FROM connectors WHERE tenant_id = $1 AND (spec->'auth'->>'secretRef' = $2 OR spec->>'signingSecretRef' = $2) ORDER BY name`,
-      [tenantId, ref.id],
-    );
+    const users = await this.users.namesUsing(tenantId, ref.id);
     if (users.length > 0) {
-      throw new AppError('SECRET_REF_IN_USE', `Secret ref "${ref.name}" is used by connector(s) ${users.map((u) => `"${u.name}"`).join(', ')}.`);
+      throw new AppError('SECRET_REF_IN_USE', `Secret ref "${ref.name}" is used by connector(s) ${users.map((name) => `"${name}"`).join(', ')}.`);
     }
     await this.repository.delete({ tenantId, id: ref.id });
   }
