@@ -10,13 +10,12 @@ import { Environment } from '../config/environment';
 import { TemporalService } from '../temporal/temporal.service';
 import { temporal as proto } from '@temporalio/proto';
 import type { PinnedPolicy } from '../policies/policies.service';
+import { ConnectorJobs } from './connector-jobs';
 import { ConnectorPolicySource } from './connector-policy-source';
 import { ConnectorEntity } from './connector.entity';
 import { ConnectorStateView } from './connector-state.dto';
 import { ConnectorsService } from './connectors.service';
-import { NON_TERMINAL_STATUSES } from '../../domain/job';
 import { PERMIT_CHANGED_SIGNAL } from '../../domain/execution';
-import { sqlList } from '../database/sql-list';
 
 const RECENT_ERRORS = 5;
 
@@ -33,6 +32,7 @@ export class ConnectorStateService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly connectors: ConnectorsService,
+    private readonly jobs: ConnectorJobs,
     private readonly governing: ConnectorPolicySource,
     private readonly resilience: ResilienceStore,
     private readonly events: EventsService,
@@ -77,17 +77,14 @@ export class ConnectorStateService {
    * meanwhile, or Temporal being away, leaves the waiters on their timers as before.
    */
   private async wakeWaitingJobs(connector: ConnectorEntity): Promise<void> {
-    const rows: { workflow_id: string }[] = await this.dataSource.query(
-      `SELECT workflow_id FROM jobs WHERE tenant_id = $1 AND connector_id = $2 AND status = 'waiting'`,
-      [connector.tenantId, connector.id],
-    );
-    if (rows.length === 0) return;
+    const workflowIds = await this.jobs.waitingWorkflowIds(connector.tenantId, connector.id);
+    if (workflowIds.length === 0) return;
     try {
       await this.temporal.use((client) =>
-        Promise.allSettled(rows.map((row) => client.workflow.getHandle(row.workflow_id).signal(PERMIT_CHANGED_SIGNAL))),
+        Promise.allSettled(workflowIds.map((workflowId) => client.workflow.getHandle(workflowId).signal(PERMIT_CHANGED_SIGNAL))),
       );
     } catch (error) {
-      this.logger.warn({ connectorId: connector.id, waiting: rows.length, error: String(error) }, 'waiting jobs not woken after the breaker reset');
+      this.logger.warn({ connectorId: connector.id, waiting: workflowIds.length, error: String(error) }, 'waiting jobs not woken after the breaker reset');
     }
   }
 
@@ -96,7 +93,7 @@ export class ConnectorStateService {
     const [snapshot, recentErrors, backlog, taskQueue] = await Promise.all([
       this.resilience.snapshot(connector.id, resilienceLimits(pinned.document)).catch(() => undefined),
       this.recentErrors(connector),
-      this.backlog(connector),
+      this.jobs.backlog(connector.tenantId, connector.id),
       queueOf(connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE),
     ]);
     return {
@@ -114,22 +111,8 @@ export class ConnectorStateService {
   }
 
   private async recentErrors(connector: ConnectorEntity) {
-    const rows: { job_id: string; data: { attempt: number; error: Record<string, unknown> }; created_at: Date }[] = await this.dataSource.query(
-      `SELECT e.job_id, e.data, e.created_at FROM events e JOIN jobs j ON j.id = e.job_id
-        WHERE j.tenant_id = $1 AND j.connector_id = $2 AND e.type = 'attempt.failed'
-        ORDER BY e.id DESC LIMIT ${RECENT_ERRORS}`,
-      [connector.tenantId, connector.id],
-    );
-    return rows.map((row) => ({ jobId: row.job_id, attempt: row.data.attempt, error: row.data.error, at: row.created_at.toISOString() }));
-  }
-
-  private async backlog(connector: ConnectorEntity): Promise<Record<string, number>> {
-    const rows: { status: string; n: number }[] = await this.dataSource.query(
-      `SELECT status, count(*)::int AS n FROM jobs
-        WHERE tenant_id = $1 AND connector_id = $2 AND status IN ${sqlList(NON_TERMINAL_STATUSES)} GROUP BY status`,
-      [connector.tenantId, connector.id],
-    );
-    return Object.fromEntries(NON_TERMINAL_STATUSES.map((status) => [status, rows.find((row) => row.status === status)?.n ?? 0]));
+    const failures = await this.events.recentAttemptFailures(connector.tenantId, connector.id, RECENT_ERRORS);
+    return failures.map((failure) => ({ jobId: failure.jobId, attempt: failure.attempt, error: failure.error, at: failure.at.toISOString() }));
   }
 
   /** Whether any worker polls a task queue: a connector's jobs stay `queued` while none does. */

@@ -13,6 +13,13 @@ export interface EventFilter {
   limit: number;
 }
 
+export interface AttemptFailure {
+  jobId: string;
+  attempt: number;
+  error: Record<string, unknown>;
+  at: Date;
+}
+
 /** Postgres channel announcing "tenant X has new events"; delivered only when the writing transaction commits. */
 export const EVENTS_CHANNEL = 'orchestrator_events';
 
@@ -42,6 +49,20 @@ export class EventsService {
   async tail(tenantId: string): Promise<string> {
     const [row]: { last_id: string }[] = await this.dataSource.query('SELECT last_id FROM event_sequences WHERE tenant_id = $1', [tenantId]);
     return row?.last_id ?? '0';
+  }
+
+  /**
+   * The newest `attempt.failed` events of a connector's jobs, newest first (connector state). Events
+   * carry no connector, so this joins the job rows: one statement, like `list`'s submitter filter.
+   */
+  async recentAttemptFailures(tenantId: string, connectorId: string, limit: number): Promise<AttemptFailure[]> {
+    const rows: { job_id: string; data: { attempt: number; error: Record<string, unknown> }; created_at: Date }[] = await this.dataSource.query(
+      `SELECT e.job_id, e.data, e.created_at FROM events e JOIN jobs j ON j.id = e.job_id
+        WHERE j.tenant_id = $1 AND j.connector_id = $2 AND e.type = 'attempt.failed'
+        ORDER BY e.id DESC LIMIT ${Number(limit)}`,
+      [tenantId, connectorId],
+    );
+    return rows.map((row) => ({ jobId: row.job_id, attempt: row.data.attempt, error: row.data.error, at: row.created_at }));
   }
 
   async list(scope: ReadScope, filter: EventFilter): Promise<EventEntity[]> {

@@ -10,6 +10,7 @@ import { ConnectorsService } from '../connectors/connectors.service';
 import { routeFor } from '../connectors/operation-spec';
 import { EventsService } from '../events/events.service';
 import { keysetPage } from '../database/keyset-page';
+import { JobsQuery } from '../jobs/jobs-query';
 import { JobsService } from '../jobs/jobs.service';
 import { SecretResolver } from '../secrets/secret-resolver';
 import { SignatureRejected, verifyStripeEvent } from './stripe-verifier';
@@ -41,6 +42,7 @@ export class WebhooksService {
     private readonly connectors: ConnectorsService,
     private readonly secrets: SecretResolver,
     private readonly jobs: JobsService,
+    private readonly jobsQuery: JobsQuery,
     private readonly events: EventsService,
   ) {}
 
@@ -157,10 +159,7 @@ export class WebhooksService {
     const match = routeFor((connector.spec as StripeConnectorSpec).routes, entry.eventType);
     if (!match) return finish({ status: 'ignored', error: null, routedAt: new Date() });
 
-    const [previous] = await this.dataSource.query(
-      `SELECT id, status FROM jobs WHERE tenant_id = $1 AND workflow_id = $2 ORDER BY created_at DESC LIMIT 1`,
-      [entry.tenantId, workflowId],
-    );
+    const previous = await this.jobsQuery.latestByWorkflowId(entry.tenantId, workflowId);
     if (previous && !isTerminal(previous.status)) {
       if (retry) {
         await finish({});

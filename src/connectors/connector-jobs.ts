@@ -1,0 +1,11 @@
+/**
+ * What connector state needs to know of a connector's jobs. A port: the jobs slice, which owns the
+ * `jobs` table, implements it (src/jobs/jobs-query.ts); jobs already depend on connectors (to accept
+ * a job), so connectors cannot import them back.
+ */
+export abstract class ConnectorJobs {
+  /** Workflow ids of the connector's jobs that wait for a permit. */
+  abstract waitingWorkflowIds(tenantId: string, connectorId: string): Promise<string[]>;
+  /** How many of the connector's jobs are in each non-terminal status (every such status present, 0 when none). */
+  abstract backlog(tenantId: string, connectorId: string): Promise<Record<string, number>>;
+}
