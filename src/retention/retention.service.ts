@@ -3,6 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { RetentionTarget } from '../../activities/retention';
 import { Environment } from '../config/environment';
+import { expiredEvents } from '../events/expired-events';
+import { expiredIdempotencyKeys } from '../jobs/expired-idempotency-keys';
+import { expiredInboxEntries } from '../webhooks/expired-inbox-entries';
 import { upsertSchedule } from '../temporal/schedules';
 import { TemporalService } from '../temporal/temporal.service';
 
@@ -28,18 +31,11 @@ export class RetentionService implements OnApplicationBootstrap {
 
   targets(): RetentionTarget[] {
     const days = this.environment.ORCH_EVENT_RETENTION_DAYS;
-    // ctid batches: each DELETE touches at most `batch` rows and holds its locks briefly.
-    const batchDelete = (table: string, expired: string, params: unknown[] = []): RetentionTarget['deleteBatch'] => async (batch) => {
-      const [, count] = await this.dataSource.query(
-        `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${expired} LIMIT ${Number(batch)})`,
-        params,
-      );
-      return count;
-    };
+    // Each slice deletes its own expired rows; this one only lists them for the sweep.
     return [
-      { name: 'idempotencyKeys', deleteBatch: batchDelete('idempotency_keys', 'expires_at <= now()') },
-      { name: 'events', deleteBatch: batchDelete('events', `created_at < now() - make_interval(days => $1)`, [days]) },
-      { name: 'webhookInbox', deleteBatch: batchDelete('webhook_inbox', `received_at < now() - make_interval(days => $1)`, [days]) },
+      { name: 'idempotencyKeys', deleteBatch: expiredIdempotencyKeys(this.dataSource) },
+      { name: 'events', deleteBatch: expiredEvents(this.dataSource, days) },
+      { name: 'webhookInbox', deleteBatch: expiredInboxEntries(this.dataSource, days) },
     ];
   }
 
