@@ -1,6 +1,8 @@
 // @ts-check
 // The architecture, checked by `npm run lint` (dependency-cruiser). Each rule says in one line why it
 // exists; the tool prints that line when it refuses an import.
+// Tables named in SQL are checked the same way, after it: scripts/table-owners.mjs (who owns what) and
+// scripts/check-table-owners.mjs.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
