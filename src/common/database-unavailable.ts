@@ -7,6 +7,11 @@ const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 const UNAVAILABLE_SQLSTATE = /^(08\d{3}|57P0[123])$/;
 /** What node-postgres says when a connection dies or cannot be had in time. */
 const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
+/**
+ * TypeORM releases a transaction's query runner when its connection errors (the server went away
+ * mid-transaction); the transaction's next query then throws this instead of a connection error.
+ */
+const RELEASED_BY_CONNECTION_ERROR = 'QueryRunnerAlreadyReleasedError';
 
 /**
  * Whether an error means the database could not be reached (an outage, answered 503 with
@@ -14,7 +19,8 @@ const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying 
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
-    const candidate = current as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+    const candidate = current as { name?: unknown; code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+    if (candidate.name === RELEASED_BY_CONNECTION_ERROR) return true;
     if (typeof candidate.code === 'string' && (CONNECTION_ERRNOS.has(candidate.code) || UNAVAILABLE_SQLSTATE.test(candidate.code))) return true;
     if (typeof candidate.message === 'string' && UNAVAILABLE_MESSAGE.test(candidate.message)) return true;
     current = candidate.driverError ?? candidate.cause;

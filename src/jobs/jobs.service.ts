@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { TypedSearchAttributes, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { createHash, randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import { TERMINAL_STATUSES, type JobSpec } from '../../domain/job';
 import type { ReadScope } from '../auth/principal';
 import { describeTenantWorkflow } from '../auth/tenant-scope';
 import { AppError } from '../common/app-error';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { keysetPage } from '../database/keyset-page';
 import { Environment } from '../config/environment';
 import { GoverningPolicy } from '../configs/governing-policy';
@@ -56,6 +57,8 @@ function canonicalJson(value: unknown): string {
 
 @Injectable()
 export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly environment: Environment,
@@ -109,11 +112,19 @@ export class JobsService {
     };
     const start = { connector, workflowId: options.workflowId, taskQueue: connector.taskQueue ?? this.environment.ORCH_TASK_QUEUE, replayOf: options.replayOf };
 
+    // Set once the workflow has started: from then on the job exists whatever happens to the commit.
+    const started: { job?: JobEntity } = {};
     if (!options.idempotencyKey) {
-      return this.dataSource.transaction(async (manager) => {
-        if (options.replayOf) await this.claimReplay(manager, tenantId, options.replayOf, spec.jobId);
-        return { job: await this.startAndRecord(manager, input, start, false), replayed: false };
-      });
+      try {
+        return await this.dataSource.transaction(async (manager) => {
+          if (options.replayOf) await this.claimReplay(manager, tenantId, options.replayOf, spec.jobId);
+          return { job: await this.startAndRecord(manager, input, start, false, started), replayed: false };
+        });
+      } catch (error) {
+        // A replay's DLQ claim was in the lost transaction: that stays an error to retry.
+        if (started.job && !options.replayOf && isDatabaseUnavailable(error)) return this.acceptedDespiteCommit(started.job);
+        throw error;
+      }
     }
 
     const key = options.idempotencyKey;
@@ -131,25 +142,40 @@ export class JobsService {
     }
     try {
       // Adopting in both cases: a concurrent request with the same key may be finishing the same acceptance.
-      const job = await this.dataSource.transaction((manager) => this.startAndRecord(manager, input, start, true));
+      const job = await this.dataSource.transaction((manager) => this.startAndRecord(manager, input, start, true, started));
       return { job, replayed: claimedFor !== null };
     } catch (error) {
+      // The claim stays: a retry with this key adopts the started workflow instead of starting another.
+      if (started.job && !options.replayOf && isDatabaseUnavailable(error)) return { ...this.acceptedDespiteCommit(started.job), replayed: claimedFor !== null };
       // Nothing was started under a fresh claim: free the key, so a retry is not told it was reused.
-      if (!claimedFor) await this.releaseKey(tenantId, key, spec.jobId).catch(() => undefined);
+      if (!claimedFor && !started.job) await this.releaseKey(tenantId, key, spec.jobId).catch(() => undefined);
       throw error;
     }
   }
 
   /**
+   * The workflow started, then the database went away before the transaction committed (or before
+   * the api heard that it had): the execution exists in Temporal, and the worker's first ledger
+   * write recreates the row and its `job.accepted` event if it is missing (JobLedgerService). A 503
+   * here would be untrue — the job runs — and a caller retrying it would start a second one.
+   */
+  private acceptedDespiteCommit(job: JobEntity): Accepted {
+    this.logger.warn({ jobId: job.id, workflowId: job.workflowId }, 'workflow started but the job row did not commit (database unavailable); the worker records it');
+    return { job, replayed: false };
+  }
+
+  /**
    * Starts the job's workflow and records the job with its `job.accepted` event in `manager`'s
    * transaction. `adopt`: a workflow already started under this job id (by a request with the same
-   * Idempotency-Key) is taken as this start, and a row already recorded is kept.
+   * Idempotency-Key) is taken as this start, and a row already recorded is kept. `started.job` is
+   * set as soon as the workflow has started.
    */
   private async startAndRecord(
     manager: EntityManager,
     input: ExecuteJobInput,
     start: { connector: ConnectorEntity; workflowId?: string; taskQueue: string; replayOf?: string },
     adopt: boolean,
+    started: { job?: JobEntity },
   ): Promise<JobEntity> {
     const spec = input.job;
     const workflowId = start.workflowId ?? workflowIdForJob(spec.jobId);
@@ -212,6 +238,7 @@ export class JobsService {
       }
     });
     job.runId = runId;
+    started.job = job;
     await manager.update(JobEntity, { id: job.id, tenantId: spec.tenantId }, { runId });
     if ((inserted.raw as unknown[]).length > 0) {
       // Last, so the per-tenant event counter is locked only for the commit.

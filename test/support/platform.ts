@@ -58,9 +58,10 @@ export class TestPlatform {
     /**
      * auth: without it the platform runs with AUTH_MODE=disabled (tenant `dev`). databaseVia: how
      * the processes reach the database (e.g. through a TcpProxy that a test cuts); the test itself
-     * keeps using `databaseUrl` directly.
+     * keeps using `databaseUrl` directly. postgres: the admin URL of another Postgres server to create
+     * the platform's database on (a test's own, which it restarts); the shared one otherwise.
      */
-    readonly options: { auth?: PlatformAuth; databaseVia?: (url: string) => string } = {},
+    readonly options: { auth?: PlatformAuth; databaseVia?: (url: string) => string; postgres?: string } = {},
   ) {}
 
   /** What the helpers below send: the auth's default identity, or nothing with AUTH_MODE=disabled. */
@@ -85,7 +86,7 @@ export class TestPlatform {
   }
 
   async start(options: { workers?: number } = {}): Promise<this> {
-    this.databaseUrl = await createDatabase();
+    this.databaseUrl = await createDatabase({ adminUrl: this.options.postgres });
     const [controlPort, execPort] = [await freePort(), await freePort()];
     this.control = `http://127.0.0.1:${controlPort}`;
     this.exec = `http://127.0.0.1:${execPort}`;

@@ -18,9 +18,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
-/** A fresh, empty database on the test Postgres; migrated unless `migrate` is false. */
-export async function createDatabase(options: { migrate?: boolean } = {}): Promise<string> {
-  const adminUrl = serviceEnv().DATABASE_URL;
+/** A fresh, empty database on the test Postgres (or the one `adminUrl` names); migrated unless `migrate` is false. */
+export async function createDatabase(options: { migrate?: boolean; adminUrl?: string } = {}): Promise<string> {
+  const adminUrl = options.adminUrl ?? serviceEnv().DATABASE_URL;
   const name = uniqueName('test');
   const admin = new PgClient({ connectionString: adminUrl });
   await admin.connect();
