@@ -1,40 +1,43 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Length, Max, Min, Matches } from 'class-validator';
 import { AuditEntryEntity } from './audit.entity';
-import { QueryNumber } from '../common/request-params';
+import { QueryNumber, Omittable, IsInstant } from '../common/request-params';
+
+/** A page cursor: the last entry's id (any id is a valid position). */
+export const AUDIT_CURSOR = /^[0-9]{1,18}$/;
 
 export class ListAuditQuery {
   @ApiPropertyOptional({ example: 'POST /connectors', description: 'Exact action: `<METHOD> <route>` or `impersonation.denied`.' })
-  @IsOptional() @IsString() @Length(1, 200)
+  @Omittable() @IsString() @Length(1, 200)
   action?: string;
 
   @ApiPropertyOptional({ example: 'alice', description: 'The authenticated subject (the platform-admin when impersonating).' })
-  @IsOptional() @IsString() @Length(1, 255)
+  @Omittable() @IsString() @Length(1, 255)
   actor?: string;
 
   @ApiPropertyOptional({ example: '/connectors/4f1c…', description: 'A resource path; also matches everything below it.' })
-  @IsOptional() @IsString() @Length(1, 2048)
+  @Omittable() @IsString() @Length(1, 2048)
   target?: string;
 
   @ApiPropertyOptional({ description: 'Only impersonated requests (true) or only direct ones (false).' })
-  @IsOptional() @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean()
+  @Omittable() @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean()
   impersonated?: boolean;
 
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z', description: 'At or after this instant.' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @Omittable() @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ example: '2026-12-31T00:00:00Z', description: 'Before this instant.' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @Omittable() @IsInstant()
   to?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(500)
+  @Omittable() @QueryNumber() @IsInt() @Min(1) @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ description: "Opaque; from the previous page's nextCursor." })
-  @IsOptional() @IsString() @Length(1, 100)
+  @ApiPropertyOptional({ description: "From the previous page's nextCursor." })
+  @Omittable() @Matches(AUDIT_CURSOR, { message: 'cursor is not a cursor this API returned' })
   cursor?: string;
 }
 

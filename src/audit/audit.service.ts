@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import type { Plane, Principal } from '../auth/principal';
-import { AppError } from '../common/app-error';
 import { sha256Hex } from './digest';
 import { AuditEntryEntity } from './audit.entity';
 import { ListAuditQuery } from './audit.dto';
@@ -84,23 +83,14 @@ export class AuditService {
     }
     if (query.from) builder.andWhere('a.created_at >= :from', { from: new Date(query.from) });
     if (query.to) builder.andWhere('a.created_at < :to', { to: new Date(query.to) });
-    if (query.cursor) builder.andWhere('a.id < :cursor', { cursor: decodeCursor(query.cursor) });
+    if (query.cursor) builder.andWhere('a.id < :cursor', { cursor: query.cursor });
     const rows = await builder.getMany();
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+    return { items, nextCursor: rows.length > limit && last ? last.id : null };
   }
 }
 
-function encodeCursor(id: string): string {
-  return Buffer.from(`a:${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const match = /^a:(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw AppError.validation([{ field: 'cursor', message: 'is not a cursor this API returned' }], 'The cursor is invalid.');
-  return match[1];
-}
 
 /** A secret-ref body holds the secret itself: even its digest would let a weak value be guessed offline. */
 function carriesSecretValue(request: { path: string }): boolean {

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { ProblemSchema } from './api-problem-responses';
+import { documentValidationRules } from './documented-validation';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { createValidationPipe } from './validation.pipe';
 
@@ -27,14 +28,19 @@ export function apiDocument(app: INestApplication, title: string): OpenAPIObject
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return closeRequestSchemas(SwaggerModule.createDocument(app, config, { extraModels: [ProblemSchema] }));
+  return closeRequestSchemas(documentValidationRules(app, SwaggerModule.createDocument(app, config, { extraModels: [ProblemSchema] })));
 }
 
 /**
  * The validation pipe refuses fields a DTO does not declare (forbidNonWhitelisted), so every object
  * schema a request body uses, nested ones included, says `additionalProperties: false`. Free-form
- * objects (no declared properties, e.g. a job's `input`) stay open.
+ * objects (no declared properties, e.g. a job's `input`) stay open to any JSON without NUL, and so
+ * does every string that states no pattern of its own.
  */
+const JSON_VALUE = 'JsonValue';
+/** Text Postgres can store: JsonBodyMiddleware answers a NUL anywhere in a body with 400. */
+const NUL_FREE = '^[^\\x00]*$';
+
 function closeRequestSchemas(document: OpenAPIObject): OpenAPIObject {
   const schemas = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
   const closed = new Set<string>();
@@ -49,7 +55,23 @@ function closeRequestSchemas(document: OpenAPIObject): OpenAPIObject {
       return visit(schemas[ref]);
     }
     if (object.properties && typeof object.properties === 'object' && object.additionalProperties === undefined) object.additionalProperties = false;
+    if (object.type === 'object' && !object.properties && object.additionalProperties === undefined) {
+      object.additionalProperties = { $ref: `#/components/schemas/${JSON_VALUE}` };
+      object.propertyNames = { pattern: NUL_FREE };
+    }
+    if (object.type === 'string' && object.pattern === undefined && object.enum === undefined && object.format === undefined) object.pattern = NUL_FREE;
     Object.values(object).forEach(visit);
+  };
+  schemas[JSON_VALUE] = {
+    description: 'Any JSON value whose text holds no NUL character (Postgres cannot store it).',
+    nullable: true,
+    anyOf: [
+      { type: 'string', pattern: NUL_FREE },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'array', items: { $ref: `#/components/schemas/${JSON_VALUE}` } },
+      { type: 'object', propertyNames: { pattern: NUL_FREE }, additionalProperties: { $ref: `#/components/schemas/${JSON_VALUE}` } },
+    ],
   };
   for (const item of Object.values(document.paths)) {
     for (const operation of Object.values(item)) visit((operation as { requestBody?: unknown } | undefined)?.requestBody);

@@ -76,6 +76,8 @@ export class JsonBodyMiddleware implements NestMiddleware {
       throw BODY_ERRORS[error.type ?? '']?.() ?? error;
     });
     refuseNul(nulFields(request.body, '').map((field) => field || 'body'));
+    // No body is not an empty object: the validation pipe tells a required body from an omitted one.
+    if (!hasBody) request.body = undefined;
     next();
   }
 }

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError, FieldError } from './app-error';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -9,9 +9,30 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   });
 }
 
-/** DTO validation: unknown fields are rejected, and every problem is listed by field. */
+const OPTIONAL_BODY = 'orchestrator:optional-body';
+
+/** Marks a body DTO whose whole body may be left out (the document then says `required: false`). */
+export const OptionalBody = (): ClassDecorator => (target) => Reflect.defineMetadata(OPTIONAL_BODY, true, target);
+
+export function isOptionalBody(dto: unknown): boolean {
+  return typeof dto === 'function' && Reflect.getMetadata(OPTIONAL_BODY, dto) === true;
+}
+
+/**
+ * DTO validation: unknown fields are rejected, every problem is listed by field, and a body the
+ * route requires must be sent (JsonBodyMiddleware leaves `body` undefined when none came).
+ */
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && value === undefined && metadata.metatype && !isOptionalBody(metadata.metatype)) {
+      throw AppError.validation([{ field: 'body', message: 'is required: send a JSON object' }], 'The request needs a JSON body.');
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

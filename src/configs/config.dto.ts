@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, IsObject, IsOptional, IsUUID, Max, Min, ValidateNested } from 'class-validator';
-import { MAX_STORED_INT } from '../common/request-params';
+import { IsInt, IsNumber, IsObject, IsUUID, Max, Min, ValidateNested } from 'class-validator';
+import { MAX_STORED_INT, Omittable } from '../common/request-params';
 import { ConfigDocument, ConfigEntity } from './config.entity';
 
 export class PolicyVersionRefDto {
@@ -25,19 +25,19 @@ export class CreateConfigDto {
     description: 'Connector id or name → the exact policy version its new jobs run under.',
     example: { 'billing-api': { policyId: '3f0e…', version: 2 } },
   })
-  @IsOptional() @IsObject()
+  @Omittable() @IsObject()
   bindings?: Record<string, PolicyVersionRefDto>;
 
   @ApiPropertyOptional({ type: PolicyVersionRefDto, description: 'For connectors without a binding.' })
-  @IsOptional() @ValidateNested() @Type(() => PolicyVersionRefDto)
+  @Omittable() @ValidateNested() @Type(() => PolicyVersionRefDto)
   defaultPolicy?: PolicyVersionRefDto;
 
   @ApiPropertyOptional({ type: ApiRateLimitDto })
-  @IsOptional() @ValidateNested() @Type(() => ApiRateLimitDto)
+  @Omittable() @ValidateNested() @Type(() => ApiRateLimitDto)
   apiRateLimit?: ApiRateLimitDto;
 
   @ApiPropertyOptional({ example: { dlqAutoPurge: false } })
-  @IsOptional() @IsObject()
+  @Omittable() @IsObject()
   features?: Record<string, boolean>;
 }
 

@@ -18,9 +18,12 @@ import {
 } from 'class-validator';
 import { AUTH_TYPES, AuthType, HttpAuth, HttpOperation, isHttpSpec, StripeRoute } from '../../domain/connector-spec';
 import { ConnectorEntity, ConnectorType } from './connector.entity';
+import { Omittable } from '../common/request-params';
 
 const CONNECTOR_TYPES: ConnectorType[] = ['http', 'stripe'];
 export const DEFAULT_TOLERANCE_SECONDS = 300;
+const TASK_QUEUE = /^[A-Za-z0-9_.-]+$/;
+const TASK_QUEUE_RULE = 'taskQueue may contain letters, digits, ".", "_" and "-"';
 
 const EXAMPLE_OPERATIONS: Record<string, HttpOperation> = {
   createCharge: {
@@ -51,19 +54,20 @@ export class HttpAuthDto implements HttpAuth {
   type: AuthType;
 
   @ApiPropertyOptional({ example: 'billing-api-token', description: 'Secret ref id or name (required unless type is none); stored as the id.' })
-  @IsOptional() @IsString() @Length(1, 200)
+  @Omittable() @IsString() @Length(1, 200)
   secretRef?: string;
 
   @ApiPropertyOptional({ example: 'api', description: '`basic` only: the user name; the secret is then the password.' })
-  @IsOptional() @IsString() @Matches(/^[^:\r\n]{0,200}$/, { message: 'username must not contain ":" or line breaks' })
+  // eslint-disable-next-line no-control-regex -- the document's pattern states the NUL refusal too
+  @Omittable() @IsString() @Matches(/^[^:\r\n\x00]{0,200}$/, { message: 'username must not contain ":" or line breaks' })
   username?: string;
 
   @ApiPropertyOptional({ example: 'X-Api-Key', description: '`header` only: the header that carries the secret.' })
-  @IsOptional() @IsString() @Length(1, 100)
+  @Omittable() @IsString() @Length(1, 100)
   headerName?: string;
 
   @ApiPropertyOptional({ example: 'Token ', description: '`header` only: text put before the secret.' })
-  @IsOptional() @IsString() @Matches(/^[\x20-\x7e]{0,100}$/, { message: 'prefix must be printable ASCII (at most 100 characters)' })
+  @Omittable() @IsString() @Matches(/^[\x20-\x7e]{0,100}$/, { message: 'prefix must be printable ASCII (at most 100 characters)' })
   prefix?: string;
 }
 
@@ -91,11 +95,11 @@ export class CreateConnectorDto {
   operations?: Record<string, HttpOperation>;
 
   @ApiPropertyOptional({ type: HttpAuthDto, description: '`http`: credentials from a secret ref; none when omitted.' })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => HttpAuthDto)
+  @Omittable() @IsObject() @ValidateNested() @Type(() => HttpAuthDto)
   auth?: HttpAuthDto;
 
   @ApiPropertyOptional({ default: false, description: '`http`: allow loopback/private/link-local targets (needs ORCH_ALLOW_PRIVATE_NETWORK=true too).' })
-  @IsOptional() @IsBoolean()
+  @Omittable() @IsBoolean()
   allowPrivateNetwork?: boolean;
 
   @ApiPropertyOptional({ example: 'stripe-whsec', description: '`stripe` (required): secret ref (id or name) holding the endpoint signing secret (`whsec_…`).' })
@@ -103,7 +107,7 @@ export class CreateConnectorDto {
   signingSecretRef?: string;
 
   @ApiPropertyOptional({ default: DEFAULT_TOLERANCE_SECONDS, example: 300, description: '`stripe`: how old a signature timestamp may be, in seconds.' })
-  @IsOptional() @IsInt() @Min(1) @Max(3600)
+  @Omittable() @IsInt() @Min(1) @Max(3600)
   toleranceSeconds?: number;
 
   @ApiPropertyOptional({
@@ -119,28 +123,36 @@ export class CreateConnectorDto {
       },
     },
   })
-  @IsOptional() @IsObject()
+  @Omittable() @IsObject()
   routes?: Record<string, StripeRoute>;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional() @IsBoolean()
+  @Omittable() @IsBoolean()
   enabled?: boolean;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Policy bound to this connector; the tenant default policy when omitted.' })
-  @IsOptional() @IsUUID()
+  @Omittable() @IsUUID()
   policyId?: string;
 
   @ApiPropertyOptional({ example: 'payments', description: 'Dedicated worker pool queue: its jobs run only on workers whose WORKER_TASK_QUEUES lists it. The default queue when omitted.' })
-  @IsOptional() @IsString() @Length(1, 200) @Matches(/^[\w.-]+$/, { message: 'taskQueue may contain letters, digits, ".", "_" and "-"' })
+  @Omittable() @IsString() @Length(1, 200) @Matches(TASK_QUEUE, { message: TASK_QUEUE_RULE })
   taskQueue?: string;
 }
 
 /**
  * PATCH body: any field of the create body but `type` (immutable). Maps (`operations`, `routes`)
- * and `auth` are replaced whole (`auth: { type: 'none' }` removes it). `policyId` and `taskQueue` may be
- * set to null to clear them.
+ * and `auth` are replaced whole (`auth: { type: 'none' }` removes it). Only `policyId` and `taskQueue`
+ * may be null: that clears them.
  */
-export class UpdateConnectorDto extends PartialType(OmitType(CreateConnectorDto, ['type'] as const)) {}
+export class UpdateConnectorDto extends PartialType(OmitType(CreateConnectorDto, ['type', 'policyId', 'taskQueue'] as const), { skipNullProperties: false }) {
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'null: the tenant default policy applies.' })
+  @IsOptional() @IsUUID()
+  policyId?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, example: 'payments', description: 'null: back to the default queue.' })
+  @IsOptional() @IsString() @Length(1, 200) @Matches(TASK_QUEUE, { message: TASK_QUEUE_RULE })
+  taskQueue?: string | null;
+}
 
 export class ConnectorView {
   @ApiProperty({ format: 'uuid' }) id: string;

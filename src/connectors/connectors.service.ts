@@ -14,8 +14,6 @@ import { validateAuth, validateBaseUrl, validateOperations, validateRoutes } fro
 
 const HTTP_FIELDS = ['baseUrl', 'operations', 'auth', 'allowPrivateNetwork'] as const;
 const STRIPE_FIELDS = ['signingSecretRef', 'toleranceSeconds', 'routes'] as const;
-/** Fields PATCH may not set to null (policyId and taskQueue may: that clears them). */
-const NOT_NULLABLE = ['name', 'enabled', ...HTTP_FIELDS, ...STRIPE_FIELDS] as const;
 
 /** The type-specific part of a create or update body. */
 interface SpecInput {
@@ -62,9 +60,6 @@ export class ConnectorsService {
   async update(tenantId: string, idOrName: string, dto: UpdateConnectorDto): Promise<ConnectorEntity> {
     const connector = await this.get(tenantId, idOrName);
     const body = dto as Record<string, unknown>;
-    const nulls = NOT_NULLABLE.filter((field) => body[field] === null).map((field) => ({ field, message: `${field} cannot be null` }));
-    if (nulls.length > 0) throw AppError.validation(nulls);
-
     const patch: SpecInput = Object.fromEntries(
       [...HTTP_FIELDS, ...STRIPE_FIELDS].filter((field) => body[field] !== undefined).map((field) => [field, body[field]]),
     );

@@ -1,8 +1,11 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsUUID, Matches, Max, Min } from 'class-validator';
 import type { EventType } from '../../domain/events';
 import { EventEntity } from './job-event.entity';
-import { QueryNumber } from '../common/request-params';
+import { QueryNumber, Omittable } from '../common/request-params';
+
+/** An event id: the log's bigint sequence, as text (an `after` cursor, an SSE `Last-Event-ID`). */
+export const EVENT_ID = /^[0-9]{1,18}$/;
 
 export const EVENT_TYPES: EventType[] = [
   'job.accepted', 'job.started', 'attempt.started', 'attempt.succeeded', 'attempt.failed', 'job.waiting', 'job.succeeded',
@@ -12,19 +15,19 @@ export const EVENT_TYPES: EventType[] = [
 
 export class ListEventsQuery {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID()
+  @Omittable() @IsUUID()
   jobId?: string;
 
   @ApiPropertyOptional({ enum: EVENT_TYPES })
-  @IsOptional() @IsIn(EVENT_TYPES)
+  @Omittable() @IsIn(EVENT_TYPES)
   type?: EventType;
 
   @ApiPropertyOptional({ description: 'Only events after this event id.', example: '120' })
-  @IsOptional() @Matches(/^\d{1,18}$/, { message: 'after must be an event id' })
+  @Omittable() @Matches(EVENT_ID, { message: 'after must be an event id' })
   after?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(500)
+  @Omittable() @QueryNumber() @IsInt() @Min(1) @Max(500)
   limit?: number;
 }
 

@@ -5,7 +5,7 @@ import { ApiPlane, CurrentPrincipal, Principal, readScopeOf, RequirePermission }
 import { ApiProblemResponses } from '../common/api-problem-responses';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
-import { EventPage, EventView, ListEventsQuery, StreamEventsQuery } from './event.dto';
+import { EventPage, EventView, ListEventsQuery, StreamEventsQuery, EVENT_ID } from './event.dto';
 import { EventNotifications } from './event-notifications.service';
 import { streamEvents } from './event-stream';
 import { EventsService } from './events.service';
@@ -30,14 +30,14 @@ export class EventsController {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'An endless text/event-stream' })
-  @ApiHeader({ name: 'Last-Event-ID', required: false })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id.', schema: { type: 'string', pattern: EVENT_ID.source } })
   async stream(
     @CurrentPrincipal() principal: Principal,
     @Query() query: StreamEventsQuery,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() response: Response,
   ): Promise<void> {
-    if (lastEventId !== undefined && !/^\d{1,18}$/.test(lastEventId)) {
+    if (lastEventId !== undefined && !EVENT_ID.test(lastEventId)) {
       throw AppError.validation([{ field: 'Last-Event-ID', message: 'must be an event id' }]);
     }
     const { after, ...filter } = query;

@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsObject, IsString, IsUUID, Length, Max, Min, Matches } from 'class-validator';
 import { JOB_STATUSES, type JobError, type JobStatus, type WaitReason } from '../../domain/job';
 import { JobEntity } from './job.entity';
-import { QueryNumber } from '../common/request-params';
+import { QueryNumber, Omittable, IsInstant } from '../common/request-params';
+import { KEYSET_CURSOR } from '../database/keyset-page';
 
 export class ExecuteRequestDto {
   @ApiProperty({ example: 'billing-api', description: 'Connector id or name.' })
@@ -14,11 +15,11 @@ export class ExecuteRequestDto {
   operation: string;
 
   @ApiPropertyOptional({ example: { amount: 1200, currency: 'eur' }, description: 'Fills the operation template.' })
-  @IsOptional() @IsObject()
+  @Omittable() @IsObject()
   input?: Record<string, unknown>;
 
   @ApiPropertyOptional({ format: 'uuid', description: "Run under this policy instead of the connector's." })
-  @IsOptional() @IsUUID()
+  @Omittable() @IsUUID()
   policy?: string;
 }
 
@@ -96,27 +97,27 @@ export class JobView {
 
 export class ListJobsQuery {
   @ApiPropertyOptional({ enum: JOB_STATUSES })
-  @IsOptional() @IsIn(JOB_STATUSES)
+  @Omittable() @IsIn(JOB_STATUSES)
   status?: JobStatus;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Connector id.' })
-  @IsOptional() @IsUUID()
+  @Omittable() @IsUUID()
   connector?: string;
 
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @Omittable() @IsInstant()
   createdAfter?: string;
 
   @ApiPropertyOptional({ example: '2026-12-31T00:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @Omittable() @IsInstant()
   createdBefore?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(200)
+  @Omittable() @QueryNumber() @IsInt() @Min(1) @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Opaque; from the previous page\'s nextCursor.' })
-  @IsOptional() @IsString() @Length(1, 200)
+  @ApiPropertyOptional({ description: "From the previous page's nextCursor." })
+  @Omittable() @Matches(KEYSET_CURSOR, { message: 'cursor is not a cursor this API returned' })
   cursor?: string;
 }
 

@@ -30,7 +30,12 @@ export class JobsController {
   })
   @ApiAcceptedResponse({ type: JobView, headers: { Location: { description: 'The job URL', schema: { type: 'string' } } } })
   @ApiOkResponse({ type: JobView, description: 'With `Prefer: wait=N`: the job ended within N s.' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key + same body → the same job (for ORCH_IDEMPOTENCY_TTL); same key + other body → 422.' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Same key + same body → the same job (for ORCH_IDEMPOTENCY_TTL); same key + other body → 422.',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
+  })
   @ApiHeader({ name: 'Prefer', required: false, description: 'RFC 7240 `wait=N`, N ≤ 60.', example: 'wait=10' })
   @ApiProblemResponses(400, 404, 409, 413, 415, 422, 503)
   async execute(

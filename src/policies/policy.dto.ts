@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import type { PolicyDocument } from '../../domain/policy';
 import { PolicyEntity, PolicyVersionEntity } from './policy.entity';
+import { Omittable } from '../common/request-params';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -98,13 +99,13 @@ export class ConcurrencyDto {
  * section every field is required. `rateLimit` and `concurrency` are off unless given.
  */
 export class PolicyDocumentDto implements Partial<PolicyDocument> {
-  @ApiPropertyOptional({ type: RetryPolicyDto }) @IsOptional() @ValidateNested() @Type(() => RetryPolicyDto)
+  @ApiPropertyOptional({ type: RetryPolicyDto }) @Omittable() @ValidateNested() @Type(() => RetryPolicyDto)
   retry?: RetryPolicyDto;
 
-  @ApiPropertyOptional({ type: TimeoutsDto }) @IsOptional() @ValidateNested() @Type(() => TimeoutsDto)
+  @ApiPropertyOptional({ type: TimeoutsDto }) @Omittable() @ValidateNested() @Type(() => TimeoutsDto)
   timeouts?: TimeoutsDto;
 
-  @ApiPropertyOptional({ type: CircuitBreakerDto }) @IsOptional() @ValidateNested() @Type(() => CircuitBreakerDto)
+  @ApiPropertyOptional({ type: CircuitBreakerDto }) @Omittable() @ValidateNested() @Type(() => CircuitBreakerDto)
   circuitBreaker?: CircuitBreakerDto;
 
   @ApiPropertyOptional({ type: RateLimitDto, nullable: true }) @IsOptional() @ValidateNested() @Type(() => RateLimitDto)
@@ -114,7 +115,7 @@ export class PolicyDocumentDto implements Partial<PolicyDocument> {
   concurrency?: ConcurrencyDto | null;
 
   @ApiPropertyOptional({ enum: ['fail_open', 'fail_closed'], example: 'fail_open', description: 'When Redis is unreachable: call without limits (default), or wait.' })
-  @IsOptional() @IsIn(['fail_open', 'fail_closed'])
+  @Omittable() @IsIn(['fail_open', 'fail_closed'])
   onRedisUnavailable?: 'fail_open' | 'fail_closed';
 }
 

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsString, Length, Matches } from 'class-validator';
 import { SECRET_PROVIDERS, SecretProvider, SecretRefEntity } from './secret-ref.entity';
 import { MAX_SECRET_BYTES } from './secret-references';
+import { Omittable } from '../common/request-params';
 
 export class CreateSecretRefDto {
   @ApiProperty({ example: 'billing-api-token', description: 'Unique per tenant; connectors may name the ref by name or id.' })
@@ -19,11 +20,11 @@ export class CreateSecretRefDto {
   provider: SecretProvider;
 
   @ApiPropertyOptional({ example: 'SECRET_BILLING_TOKEN', description: '`env` only: the variable name.' })
-  @IsOptional() @IsString() @Length(1, 207)
+  @Omittable() @IsString() @Length(1, 207)
   envVar?: string;
 
   @ApiPropertyOptional({ example: '/run/secrets/orchestrator/billing-token', description: '`file` only: absolute path inside ORCH_SECRET_FILES_DIR.' })
-  @IsOptional() @IsString() @Length(1, 1024)
+  @Omittable() @IsString() @Length(1, 1024)
   path?: string;
 
   @ApiPropertyOptional({
@@ -31,7 +32,7 @@ export class CreateSecretRefDto {
     writeOnly: true,
     description: '`local` only: the secret value. Write-only: never returned, never logged.',
   })
-  @IsOptional() @IsString() @Length(1, MAX_SECRET_BYTES, { message: `value must be 1 to ${MAX_SECRET_BYTES} characters` })
+  @Omittable() @IsString() @Length(1, MAX_SECRET_BYTES, { message: `value must be 1 to ${MAX_SECRET_BYTES} characters` })
   value?: string;
 }
 

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, IsUUID, Length, Max, Min, Matches } from 'class-validator';
 import { INBOX_STATUSES, InboxStatus, WebhookInboxEntity } from './webhook-inbox.entity';
-import { QueryNumber } from '../common/request-params';
+import { QueryNumber, Omittable } from '../common/request-params';
+import { KEYSET_CURSOR } from '../database/keyset-page';
 
 class InboxErrorView {
   @ApiProperty({ example: 'TEMPORAL_UNAVAILABLE' }) code: string;
@@ -56,27 +57,27 @@ export class InboxEntryView {
 
 export class ListInboxQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Stripe connector id.' })
-  @IsOptional() @IsUUID()
+  @Omittable() @IsUUID()
   connector?: string;
 
   @ApiPropertyOptional({ enum: INBOX_STATUSES })
-  @IsOptional() @IsIn(INBOX_STATUSES)
+  @Omittable() @IsIn(INBOX_STATUSES)
   status?: InboxStatus;
 
   @ApiPropertyOptional({ example: 'invoice.paid' })
-  @IsOptional() @IsString() @Length(1, 255)
+  @Omittable() @IsString() @Length(1, 255)
   eventType?: string;
 
   @ApiPropertyOptional({ example: 'evt_1NqJ2e2eZvKYlo2C' })
-  @IsOptional() @IsString() @Length(1, 255)
+  @Omittable() @IsString() @Length(1, 255)
   eventId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(200)
+  @Omittable() @QueryNumber() @IsInt() @Min(1) @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional({ description: "Opaque; from the previous page's nextCursor." })
-  @IsOptional() @IsString() @Length(1, 200)
+  @ApiPropertyOptional({ description: "From the previous page's nextCursor." })
+  @Omittable() @Matches(KEYSET_CURSOR, { message: 'cursor is not a cursor this API returned' })
   cursor?: string;
 }
 

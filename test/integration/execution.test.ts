@@ -191,8 +191,11 @@ describe('the execution spine: POST /execute → workflow → activity → downs
       expect(reply.body.errors).toStrictEqual([{ field: 'operation', message: `connector "${connector.name}" has no operation "refund"` }]);
       const nul = await platform.execute({ connector: connector.name, operation: 'charge', input: { items: [{ note: 'a\u0000b' }] } });
       expect(nul.body.errors).toStrictEqual([{ field: 'input.items[0].note', message: 'must not contain the NUL character (\\u0000)' }]);
+      // A body the document marks required must be sent; an empty object is a body, and names its missing fields.
       const bodyless = await http('POST', `${platform.control}/dlq/replay`);
-      expect(bodyless.body.errors.map((error: { field: string }) => error.field)).toContain('filter');
+      expect([bodyless.status, bodyless.body.errors]).toStrictEqual([400, [{ field: 'body', message: 'is required: send a JSON object' }]]);
+      const empty = await http('POST', `${platform.control}/dlq/replay`, { json: {} });
+      expect(empty.body.errors.map((error: { field: string }) => error.field)).toContain('filter');
     });
   });
 });

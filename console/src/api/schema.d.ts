@@ -740,8 +740,12 @@ export interface components {
             retry?: components["schemas"]["RetryPolicyDto"];
             timeouts?: components["schemas"]["TimeoutsDto"];
             circuitBreaker?: components["schemas"]["CircuitBreakerDto"];
-            rateLimit?: components["schemas"]["RateLimitDto"] | null;
-            concurrency?: components["schemas"]["ConcurrencyDto"] | null;
+            rateLimit?: ({
+                [key: string]: components["schemas"]["JsonValue"];
+            } & components["schemas"]["RateLimitDto"]) | null;
+            concurrency?: ({
+                [key: string]: components["schemas"]["JsonValue"];
+            } & components["schemas"]["ConcurrencyDto"]) | null;
             /**
              * @description When Redis is unreachable: call without limits (default), or wait.
              * @example fail_open
@@ -758,8 +762,12 @@ export interface components {
             retry?: components["schemas"]["RetryPolicyDto"];
             timeouts?: components["schemas"]["TimeoutsDto"];
             circuitBreaker?: components["schemas"]["CircuitBreakerDto"];
-            rateLimit?: components["schemas"]["RateLimitDto"] | null;
-            concurrency?: components["schemas"]["ConcurrencyDto"] | null;
+            rateLimit?: ({
+                [key: string]: components["schemas"]["JsonValue"];
+            } & components["schemas"]["RateLimitDto"]) | null;
+            concurrency?: ({
+                [key: string]: components["schemas"]["JsonValue"];
+            } & components["schemas"]["ConcurrencyDto"]) | null;
             /**
              * @description When Redis is unreachable: call without limits (default), or wait.
              * @example fail_open
@@ -858,7 +866,9 @@ export interface components {
              *       }
              *     }
              */
-            operations?: Record<string, never>;
+            operations?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
             /** @description `http`: credentials from a secret ref; none when omitted. */
             auth?: components["schemas"]["HttpAuthDto"];
             /**
@@ -1110,7 +1120,9 @@ export interface components {
              *       }
              *     }
              */
-            operations?: Record<string, never>;
+            operations?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
             /** @description `http`: credentials from a secret ref; none when omitted. */
             auth?: components["schemas"]["HttpAuthDto"];
             /**
@@ -1153,14 +1165,14 @@ export interface components {
             enabled: boolean;
             /**
              * Format: uuid
-             * @description Policy bound to this connector; the tenant default policy when omitted.
+             * @description null: the tenant default policy applies.
              */
-            policyId?: string;
+            policyId?: string | null;
             /**
-             * @description Dedicated worker pool queue: its jobs run only on workers whose WORKER_TASK_QUEUES lists it. The default queue when omitted.
+             * @description null: back to the default queue.
              * @example payments
              */
-            taskQueue?: string;
+            taskQueue?: string | null;
         };
         CreateSecretRefDto: {
             /**
@@ -1309,7 +1321,9 @@ export interface components {
              *       }
              *     }
              */
-            bindings?: Record<string, never>;
+            bindings?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
             /** @description For connectors without a binding. */
             defaultPolicy?: components["schemas"]["PolicyVersionRefDto"];
             apiRateLimit?: components["schemas"]["ApiRateLimitDto"];
@@ -1318,7 +1332,9 @@ export interface components {
              *       "dlqAutoPurge": false
              *     }
              */
-            features?: Record<string, never>;
+            features?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
         };
         ConfigView: {
             /** @example 2 */
@@ -1360,7 +1376,9 @@ export interface components {
              *       "currency": "eur"
              *     }
              */
-            input?: Record<string, never>;
+            input?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
             /**
              * Format: uuid
              * @description Run under this policy instead of the connector's.
@@ -1471,9 +1489,15 @@ export interface components {
             operation?: string;
             /** @enum {string} */
             errorType?: "NetworkError" | "AttemptTimeout" | "HttpError" | "ConfigurationError" | "InternalError" | "TotalTimeout";
-            /** @example 2026-01-01T00:00:00Z */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00Z
+             */
             failedAfter?: string;
-            /** @example 2026-12-31T00:00:00Z */
+            /**
+             * Format: date-time
+             * @example 2026-12-31T00:00:00Z
+             */
             failedBefore?: string;
         };
         BulkReplayDto: {
@@ -1516,7 +1540,9 @@ export interface components {
              *       "currency": "eur"
              *     }
              */
-            input?: Record<string, never>;
+            input?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
         };
         EventView: {
             /**
@@ -1570,6 +1596,10 @@ export interface components {
             instance: string;
             errors?: components["schemas"]["FieldErrorSchema"][];
         };
+        /** @description Any JSON value whose text holds no NUL character (Postgres cannot store it). */
+        JsonValue: (string | number | boolean | components["schemas"]["JsonValue"][] | {
+            [key: string]: components["schemas"]["JsonValue"];
+        }) | null;
     };
     responses: never;
     parameters: never;
@@ -1595,7 +1625,7 @@ export interface operations {
                 /** @description Before this instant. */
                 to?: string;
                 limit?: number;
-                /** @description Opaque; from the previous page's nextCursor. */
+                /** @description From the previous page's nextCursor. */
                 cursor?: string;
             };
             header?: never;
@@ -2982,7 +3012,7 @@ export interface operations {
                 eventType?: string;
                 eventId?: string;
                 limit?: number;
-                /** @description Opaque; from the previous page's nextCursor. */
+                /** @description From the previous page's nextCursor. */
                 cursor?: string;
             };
             header?: never;
@@ -3546,7 +3576,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["ReplayOneDto"];
             };
@@ -3944,7 +3974,7 @@ export interface operations {
                 createdAfter?: string;
                 createdBefore?: string;
                 limit?: number;
-                /** @description Opaque; from the previous page's nextCursor. */
+                /** @description From the previous page's nextCursor. */
                 cursor?: string;
             };
             header?: never;
@@ -4047,6 +4077,7 @@ export interface operations {
                 after?: string;
             };
             header?: {
+                /** @description Resume after this event id. */
                 "Last-Event-ID"?: string;
             };
             path?: never;

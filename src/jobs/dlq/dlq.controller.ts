@@ -42,8 +42,8 @@ export class DlqController {
   @ApiOperation({ summary: 'Replay one entry as a new job (optionally with edited input); the new job links to the original' })
   @ApiAcceptedResponse({ type: JobView })
   @ApiProblemResponses(404, 409, 503)
-  async replay(@CurrentPrincipal() principal: Principal, @Param('id', entryId) id: string, @Body() body: ReplayOneDto): Promise<JobView> {
-    return JobView.of(await this.dlq.replay(principal.tenantId, id, body.input));
+  async replay(@CurrentPrincipal() principal: Principal, @Param('id', entryId) id: string, @Body() body?: ReplayOneDto): Promise<JobView> {
+    return JobView.of(await this.dlq.replay(principal.tenantId, id, body?.input));
   }
 
   @Delete(':id')

@@ -1,37 +1,40 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
 import { JobView } from '../job.dto';
-import { QueryNumber } from '../../common/request-params';
+import { OptionalBody } from '../../common/validation.pipe';
+import { QueryNumber, Omittable, IsInstant } from '../../common/request-params';
 
 const ERROR_TYPES = ['NetworkError', 'AttemptTimeout', 'HttpError', 'ConfigurationError', 'InternalError', 'TotalTimeout'];
 
 export class DlqFilterDto {
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' }) @Omittable() @IsUUID()
   connector?: string;
 
-  @ApiPropertyOptional({ example: 'createCharge' }) @IsOptional() @IsString() @Length(1, 200)
+  @ApiPropertyOptional({ example: 'createCharge' }) @Omittable() @IsString() @Length(1, 200)
   operation?: string;
 
-  @ApiPropertyOptional({ enum: ERROR_TYPES }) @IsOptional() @IsIn(ERROR_TYPES)
+  @ApiPropertyOptional({ enum: ERROR_TYPES }) @Omittable() @IsIn(ERROR_TYPES)
   errorType?: string;
 
-  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' }) @Omittable() @IsInstant()
   failedAfter?: string;
 
-  @ApiPropertyOptional({ example: '2026-12-31T00:00:00Z' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ example: '2026-12-31T00:00:00Z' }) @Omittable() @IsInstant()
   failedBefore?: string;
 }
 
 export class ListDlqQuery extends DlqFilterDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @QueryNumber() @IsInt() @Min(1) @Max(200)
+  @Omittable() @QueryNumber() @IsInt() @Min(1) @Max(200)
   limit?: number;
 }
 
+/** The whole body may be left out: the replay then uses the original input. */
+@OptionalBody()
 export class ReplayOneDto {
   @ApiPropertyOptional({ example: { amount: 1200, currency: 'eur' }, description: 'Replaces the original input.' })
-  @IsOptional() @IsObject()
+  @Omittable() @IsObject()
   input?: Record<string, unknown>;
 }
 
@@ -40,11 +43,11 @@ export class BulkReplayDto {
   filter: DlqFilterDto;
 
   @ApiPropertyOptional({ default: false, description: 'Only count what would be replayed.' })
-  @IsOptional() @IsBoolean()
+  @Omittable() @IsBoolean()
   dryRun?: boolean;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 1000, description: 'At most this many replays per call.' })
-  @IsOptional() @IsInt() @Min(1) @Max(1000)
+  @Omittable() @IsInt() @Min(1) @Max(1000)
   limit?: number;
 }
 
