@@ -51,14 +51,16 @@ export const ERROR_CATALOGUE = {
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   NOT_READY: { status: 503, title: 'Not ready' },
   REQUEST_TIMEOUT: { status: 503, title: 'Request timed out' },
-  TEMPORAL_UNAVAILABLE: { status: 503, title: 'Workflow engine unavailable' },
-  DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
-  AUTH_KEYS_UNAVAILABLE: { status: 503, title: 'Signing keys unavailable' },
-  BREAKER_STATE_UNAVAILABLE: { status: 503, title: 'Breaker state unavailable' },
+  /** Postgres, Redis, Temporal or the token signing keys: the problem's `dependency` says which. */
+  DEPENDENCY_UNAVAILABLE: { status: 503, title: 'A dependency is unavailable' },
   WEBHOOK_SECRET_UNAVAILABLE: { status: 503, title: 'Webhook signing secret unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** What a `DEPENDENCY_UNAVAILABLE` problem names as its `dependency` (as /health/ready does). */
+export const DEPENDENCIES = ['postgres', 'redis', 'temporal', 'jwks'] as const;
+export type Dependency = (typeof DEPENDENCIES)[number];
 
 export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 

@@ -93,7 +93,7 @@ export class TokenVerifier {
       }));
     } catch (error) {
       if (error instanceof KeySourceUnavailable) {
-        throw new AppError('AUTH_KEYS_UNAVAILABLE', 'The signing keys could not be fetched; retry later.');
+        throw AppError.dependencyUnavailable('jwks', 'The signing keys could not be fetched; retry later.');
       }
       throw unauthenticated(describe(error, plane));
     }

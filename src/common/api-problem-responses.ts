@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
-import { ERROR_CATALOGUE, ERROR_CODES } from '../../domain/errors';
+import { DEPENDENCIES, ERROR_CATALOGUE, ERROR_CODES } from '../../domain/errors';
 
 const CODE_TABLE = ERROR_CODES.map((code) => `\`${code}\` (${ERROR_CATALOGUE[code].status}): ${ERROR_CATALOGUE[code].title}`).join('; ');
 
@@ -19,6 +19,8 @@ export class ProblemSchema {
   @ApiProperty({ example: '5f0c6f7e-2a0b-4c36-9d6e-0b7a1b2c3d4e' }) requestId: string;
   @ApiProperty({ example: '/jobs/2b1c…' }) instance: string;
   @ApiPropertyOptional({ type: [FieldErrorSchema] }) errors?: FieldErrorSchema[];
+  @ApiPropertyOptional({ enum: DEPENDENCIES, description: 'DEPENDENCY_UNAVAILABLE: the dependency that is down.' })
+  dependency?: string;
 }
 
 const DESCRIPTIONS: Record<number, string> = {

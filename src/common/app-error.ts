@@ -1,4 +1,4 @@
-import { ERROR_CATALOGUE, ErrorCode } from '../../domain/errors';
+import { Dependency, ERROR_CATALOGUE, ErrorCode } from '../../domain/errors';
 
 /** A field-level validation problem, listed in problem+json `errors`. */
 export interface FieldError {
@@ -45,5 +45,10 @@ export class AppError extends Error {
 
   static validation(errors: FieldError[], message = 'The request is invalid.') {
     return new AppError('VALIDATION_FAILED', message, { errors });
+  }
+
+  /** 503 DEPENDENCY_UNAVAILABLE with `Retry-After`, naming the dependency that is down. */
+  static dependencyUnavailable(dependency: Dependency, message: string, retryAfterSeconds?: number) {
+    return new AppError('DEPENDENCY_UNAVAILABLE', message, { retryAfterSeconds, extensions: { dependency } });
   }
 }

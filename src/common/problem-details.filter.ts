@@ -87,7 +87,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     // A transaction that could not reach Postgres committed nothing: safe to retry.
     if (isDatabaseUnavailable(exception)) {
-      return new AppError('DATABASE_UNAVAILABLE', 'The database is unreachable; retry later.', { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
+      return AppError.dependencyUnavailable('postgres', 'The database is unreachable; retry later.', DATABASE_RETRY_AFTER_SECONDS);
     }
     return new AppError('INTERNAL_ERROR', 'An unexpected error occurred.');
   }

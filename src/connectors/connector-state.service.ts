@@ -135,7 +135,7 @@ export class ConnectorStateService {
     try {
       return await call();
     } catch {
-      throw new AppError('BREAKER_STATE_UNAVAILABLE', 'Breaker state (Redis) is unreachable; retry later.');
+      throw AppError.dependencyUnavailable('redis', 'Breaker state (Redis) is unreachable; retry later.');
     }
   }
 }

@@ -39,13 +39,13 @@ export class TemporalService implements OnApplicationShutdown {
     try {
       connected = await this.connect();
     } catch {
-      throw new AppError('TEMPORAL_UNAVAILABLE', 'The workflow engine is unreachable; retry later.');
+      throw AppError.dependencyUnavailable('temporal', 'The workflow engine is unreachable; retry later.');
     }
     try {
       return await connected.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, () => call(connected.client));
     } catch (error) {
       if (isConnectivityError(error)) {
-        throw new AppError('TEMPORAL_UNAVAILABLE', 'The workflow engine did not answer; retry later.');
+        throw AppError.dependencyUnavailable('temporal', 'The workflow engine did not answer; retry later.');
       }
       throw error;
     }

@@ -5,7 +5,7 @@ import { QueryNumber, Omittable } from '../common/request-params';
 import { KEYSET_CURSOR } from '../database/keyset-page';
 
 class InboxErrorView {
-  @ApiProperty({ example: 'TEMPORAL_UNAVAILABLE' }) code: string;
+  @ApiProperty({ example: 'DEPENDENCY_UNAVAILABLE' }) code: string;
   @ApiProperty({ example: 'The workflow engine is unreachable; retry later.' }) message: string;
 }
 

@@ -288,7 +288,7 @@ describe('JWT with a JWKS (RS256 and ES256, rotation)', () => {
       await delay(1_100);
       const reply = await http('GET', `${platform.control}/connectors`, { headers: bearer(await mintToken(unknown, identity, { aud: 'control' })) });
       expect(reply.status).toBe(503);
-      expect(reply.body.code).toBe('AUTH_KEYS_UNAVAILABLE');
+      expect([reply.body.code, reply.body.dependency]).toStrictEqual(['DEPENDENCY_UNAVAILABLE', 'jwks']);
       expect(reply.headers.get('retry-after')).toBeTruthy();
     } finally {
       jwks.failWith = undefined;

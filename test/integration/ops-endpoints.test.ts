@@ -57,12 +57,12 @@ describe('readiness with Redis down', () => {
     expect((await http('GET', `${base}/connectors`)).status).toBe(200);
   });
 
-  test('with Redis down, connector state reads degrade to "unknown" and say why; a breaker action is 503 BREAKER_STATE_UNAVAILABLE with Retry-After', async () => {
+  test('with Redis down, connector state reads degrade to "unknown" and say why; a breaker action is 503 DEPENDENCY_UNAVAILABLE (redis) with Retry-After', async () => {
     const created = await http('POST', `${base}/connectors`, { json: { name: 'redis-down', type: 'http', baseUrl: 'http://127.0.0.1:9', allowPrivateNetwork: true, operations: { ok: { method: 'GET', path: '/' } } } });
     expect(created.status).toBe(201);
     const state = await http('GET', `${base}/connectors/${created.body.id}/state`);
     expect([state.status, state.body.breaker.state, state.body.unavailable]).toStrictEqual([200, 'unknown', 'Breaker and limiter state (Redis) could not be read.']);
     const action = await http('POST', `${base}/connectors/${created.body.id}/breaker`, { json: { action: 'open' } });
-    expect([action.status, action.body.code, action.headers.get('retry-after')]).toStrictEqual([503, 'BREAKER_STATE_UNAVAILABLE', '5']);
+    expect([action.status, action.body.code, action.body.dependency, action.headers.get('retry-after')]).toStrictEqual([503, 'DEPENDENCY_UNAVAILABLE', 'redis', '5']);
   });
 });

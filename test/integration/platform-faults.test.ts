@@ -49,7 +49,7 @@ describe("faults of the platform's own storage and processes cost no attempt and
     expect(callsPerKey(downstream, '/during-outage')).toStrictEqual(Array(6).fill(1));
   });
 
-  test('Postgres unreachable: reads and writes on both planes answer 503 DATABASE_UNAVAILABLE with Retry-After, write nothing, and recover without a restart', async () => {
+  test('Postgres unreachable: reads and writes on both planes answer 503 DEPENDENCY_UNAVAILABLE (postgres) with Retry-After, write nothing, and recover without a restart', async () => {
     const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/unused' } });
     const jobsBefore = await sql<{ n: number }>(platform.databaseUrl, 'SELECT count(*)::int AS n FROM jobs');
     await database.cut();
@@ -60,9 +60,10 @@ describe("faults of the platform's own storage and processes cost no attempt and
         await http('POST', `${platform.control}/policies`, { json: { name: 'during-outage' } }),
       ];
       for (const reply of replies) {
-        expect([reply.status, reply.body.code, reply.headers.get('retry-after'), reply.headers.get('content-type')]).toStrictEqual([
+        expect([reply.status, reply.body.code, reply.body.dependency, reply.headers.get('retry-after'), reply.headers.get('content-type')]).toStrictEqual([
           503,
-          'DATABASE_UNAVAILABLE',
+          'DEPENDENCY_UNAVAILABLE',
+          'postgres',
           '5',
           'application/problem+json; charset=utf-8',
         ]);

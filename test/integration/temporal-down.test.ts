@@ -41,7 +41,7 @@ test('with Temporal down the api starts and stays ready (it can serve), /health 
 
   const reply = await http('POST', `${base}/execute`, { json: { connector: 'billing', operation: 'ping' } });
   expect(reply.status).toBe(503);
-  expect(reply.body.code).toBe('TEMPORAL_UNAVAILABLE');
+  expect([reply.body.code, reply.body.dependency]).toStrictEqual(['DEPENDENCY_UNAVAILABLE', 'temporal']);
   expect(reply.headers.get('content-type') ?? '').toMatch(/problem\+json/);
   expect(reply.headers.get('retry-after') ?? '').toMatch(/^\d+$/);
   expect(await sql(databaseUrl, 'SELECT count(*)::int AS n FROM jobs')).toStrictEqual([{ n: 0 }]);

@@ -130,6 +130,6 @@ describe('TokenVerifier with a JWKS (RS256 and ES256)', () => {
     const offline = new TokenVerifier(environment({ ...jwks.env(), ORCH_JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' }));
     const error = await rejection(offline, `Bearer ${await mintToken(jwks.signer(jwks.keys[0]), ALICE, { aud: 'control' })}`);
     expect(error.status).toBe(503);
-    expect(error.code).toBe('AUTH_KEYS_UNAVAILABLE');
+    expect([error.code, error.extra.extensions]).toStrictEqual(['DEPENDENCY_UNAVAILABLE', { dependency: 'jwks' }]);
   });
 });
