@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   // 404
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   JOB_NOT_FOUND: { status: 404, title: 'Job not found' },
+  JOB_RESULT_NOT_FOUND: { status: 404, title: 'The job has no result' },
   DLQ_ENTRY_NOT_FOUND: { status: 404, title: 'Dead-letter entry not found' },
   CONNECTOR_NOT_FOUND: { status: 404, title: 'Connector not found' },
   POLICY_NOT_FOUND: { status: 404, title: 'Policy not found' },
@@ -52,6 +53,7 @@ export const ERROR_CATALOGUE = {
   NOT_READY: { status: 503, title: 'Not ready' },
   REQUEST_TIMEOUT: { status: 503, title: 'Request timed out' },
   TEMPORAL_UNAVAILABLE: { status: 503, title: 'Workflow engine unavailable' },
+  PAYLOAD_STORE_UNAVAILABLE: { status: 503, title: 'Payload store unavailable' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
   AUTH_KEYS_UNAVAILABLE: { status: 503, title: 'Signing keys unavailable' },
   BREAKER_STATE_UNAVAILABLE: { status: 503, title: 'Breaker state unavailable' },

@@ -5,6 +5,7 @@ import type { RetentionTarget } from '../../activities/retention';
 import { Environment } from '../config/environment';
 import { upsertSchedule } from '../temporal/schedules';
 import { TemporalService } from '../temporal/temporal.service';
+import { PayloadStore } from '../payload-store/payload-store.service';
 
 export const RETENTION_WORKFLOW = 'retentionSweep';
 
@@ -20,6 +21,7 @@ export class RetentionService implements OnApplicationBootstrap {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly environment: Environment,
     private readonly temporal: TemporalService,
+    private readonly payloads: PayloadStore,
   ) {}
 
   get scheduleId(): string {
@@ -36,10 +38,22 @@ export class RetentionService implements OnApplicationBootstrap {
       );
       return count;
     };
+    // Inbox rows go with their archived bodies in the payload store: the objects no row references
+    // any more are deleted right after the rows (keys are content-addressed, so one may be shared).
+    const inboxWithPayloads: RetentionTarget['deleteBatch'] = async (batch) => {
+      const [rows, count] = (await this.dataSource.query(
+        `DELETE FROM webhook_inbox WHERE ctid IN (SELECT ctid FROM webhook_inbox WHERE received_at < now() - make_interval(days => $1) LIMIT ${Number(batch)})
+         RETURNING raw_body_payload_ref->>'key' AS key`,
+        [days],
+      )) as [{ key: string | null }[], number];
+      const keys = rows.map((row) => row.key).filter((key): key is string => key !== null);
+      if (keys.length > 0) this.logger.log({ deleted: await this.payloads.deleteUnreferenced(keys) }, 'payload store objects of purged inbox rows deleted');
+      return count;
+    };
     return [
       { name: 'idempotencyKeys', deleteBatch: batchDelete('idempotency_keys', 'expires_at <= now()') },
       { name: 'events', deleteBatch: batchDelete('events', `created_at < now() - make_interval(days => $1)`, [days]) },
-      { name: 'webhookInbox', deleteBatch: batchDelete('webhook_inbox', `received_at < now() - make_interval(days => $1)`, [days]) },
+      { name: 'webhookInbox', deleteBatch: inboxWithPayloads },
     ];
   }
 
