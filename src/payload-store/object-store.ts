@@ -61,7 +61,7 @@ export class PayloadObjectStore {
 
   /** Throws PayloadStoreUnavailableError naming the endpoint and bucket when the bucket cannot be reached. */
   async checkBucket(): Promise<void> {
-    await this.call('reach bucket', () => this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket })));
+    await this.call('reach the bucket', () => this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket })));
   }
 
   async put(namespace: string, tenantId: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<PayloadRef> {
@@ -89,7 +89,7 @@ export class PayloadObjectStore {
     const response = await this.call('read', () => this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key })));
     const bytes = Buffer.from(await response.Body!.transformToByteArray());
     const expected = key.slice(key.lastIndexOf('/') + 1);
-    if (sha256(bytes) !== expected) throw new PayloadStoreUnavailableError(`payload store: object ${key} does not match its digest`);
+    if (sha256(bytes) !== expected) throw new PayloadStoreUnavailableError(`payload store (bucket "${this.settings.bucket}"): object ${key} does not match its digest`);
     return bytes;
   }
 
@@ -134,6 +134,6 @@ export class PayloadObjectStore {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const reason = (error as { name?: string }).name ?? 'Error';
     const detail = status ? `${reason} (HTTP ${status})` : `${reason}: ${(error as Error).message ?? ''}`.trim();
-    return new PayloadStoreUnavailableError(`payload store: cannot ${what} bucket "${this.settings.bucket}" at ${this.settings.endpoint}: ${detail}`);
+    return new PayloadStoreUnavailableError(`payload store (bucket "${this.settings.bucket}" at ${this.settings.endpoint}): cannot ${what}: ${detail}`);
   }
 }

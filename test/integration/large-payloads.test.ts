@@ -4,10 +4,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { PayloadObjectStore } from '../../src/payload-store/object-store';
 import { payloadDataConverter } from '../../src/payload-store/temporal-storage';
+import { Client, Connection } from '@temporalio/client';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Downstream } from '../support/downstream';
+import { MotoServer } from '../support/moto';
+import { freePort, PlatformProcess } from '../support/processes';
 import { fetchHistory, replay } from '../support/histories';
 import { http, TestPlatform } from '../support/platform';
-import { payloadStoreEnv, sql, uniqueName } from '../support/services';
+import { payloadStoreEnv, serviceEnv, sql, uniqueName } from '../support/services';
 
 const THRESHOLD = 128 * 1024;
 const MiB = 1024 * 1024;
@@ -175,12 +179,93 @@ describe('large payloads through the S3-compatible store (SPEC §12)', () => {
     const second = await platform.waitForJob(retried.body.jobId);
     expect(second.status).toBe('succeeded');
     expect(sha256(JSON.stringify(second.input))).toBe(sha256(JSON.stringify(JSON.parse(payload))));
+
+    // The retention sweep deletes the inbox row and, with it, its object (no other row references it).
+    const before = await objects.list('default/dev/');
+    expect(before).toContain(row.ref.key);
+    await sql(platform.databaseUrl, `UPDATE webhook_inbox SET received_at = now() - interval '31 days' WHERE id = $1`, [delivered.body.inboxId]);
+    const connection = await Connection.connect({ address: serviceEnv().TEMPORAL_ADDRESS });
+    try {
+      await new Client({ connection }).schedule.getHandle(`orchestrator-retention-${platform.taskQueue}`).trigger();
+    } finally {
+      await connection.close();
+    }
+    const inboxRows = () => sql(platform.databaseUrl, 'SELECT id FROM webhook_inbox WHERE id = $1', [delivered.body.inboxId]);
+    for (const deadline = Date.now() + 30_000; (await inboxRows()).length > 0 && Date.now() < deadline; ) await delay(200);
+    expect(await inboxRows()).toHaveLength(0);
+    for (const deadline = Date.now() + 10_000; (await objects.exists(row.ref.key)) && Date.now() < deadline; ) await delay(200);
+    const after = await objects.list('default/dev/');
+    expect(after).not.toContain(row.ref.key);
+    expect(after.length).toBe(before.length - 1);
   });
 
   test('/health/ready includes the store', async () => {
     const ready = await http('GET', `${platform.control}/health/ready`);
     expect(ready.status).toBe(200);
     expect(ready.body.info.payloadStore).toEqual({ status: 'up' });
+  });
+});
+
+describe('the payload store stopped mid-run', () => {
+  const moto = new MotoServer();
+  let platform: TestPlatform;
+  let release: () => void = () => undefined;
+  const downstream = new Downstream();
+  const responseText = JSON.stringify({ report: blob(512 * 1024) });
+
+  beforeAll(async () => {
+    await moto.start();
+    platform = new TestPlatform({ ...moto.env(), PAYLOAD_STORE_THRESHOLD_BYTES: String(THRESHOLD) });
+    downstream.on('/held', async (_call, response) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(responseText);
+    });
+    await downstream.start();
+    await platform.start();
+  });
+  afterAll(async () => {
+    release();
+    await platform.stop();
+    await downstream.stop();
+    await moto.stop();
+  });
+
+  test('a large result cannot be written: the job stays running (never succeeded without it), readiness fails, and it succeeds once the store is back', async () => {
+    const connector = await platform.createConnector(downstream.url, { held: { method: 'GET', path: '/held' } });
+    const accepted = await platform.execute({ connector: connector.id, operation: 'held' });
+    expect(accepted.status).toBe(202);
+    for (const deadline = Date.now() + 30_000; downstream.callsTo('/held').length === 0 && Date.now() < deadline; ) await delay(100);
+    expect(downstream.callsTo('/held')).toHaveLength(1);
+
+    await moto.stop();
+    try {
+      release();
+      await delay(5_000);
+      const during = await http('GET', `${platform.exec}/jobs/${accepted.body.id}`);
+      expect(during.body.status).toBe('running');
+      expect(during.body.result).toBeNull();
+      const ready = await http('GET', `${platform.control}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks.payloadStore).toEqual({ status: 'down' });
+    } finally {
+      await moto.start();
+    }
+    const finished = await platform.waitForJob(accepted.body.id, 60_000);
+    expect(finished.status).toBe('succeeded');
+    expect(finished.attempts).toBe(1);
+    expect(sha256(JSON.stringify(finished.result.body))).toBe(sha256(responseText));
+    // The outcome was kept across the outage: the downstream was not called again.
+    expect(downstream.callsTo('/held')).toHaveLength(1);
+  });
+
+  test('a bucket missing at start-up stops the process with one line naming it', async () => {
+    const env = platform.env({ PAYLOAD_STORE_BUCKET: 'no-such-bucket', CONTROL_PORT: String(await freePort()), EXEC_PORT: String(await freePort()) });
+    const api = PlatformProcess.spawn('api', env);
+    expect(await api.exited).toBe(78);
+    const lines = api.output.split('\n').filter((line) => line.includes('PAYLOAD_STORE_BUCKET'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Invalid configuration: PAYLOAD_STORE_BUCKET: payload store \(bucket "no-such-bucket" at http:\/\/127\.0\.0\.1:\d+\): cannot reach the bucket: NotFound \(HTTP 404\)$/);
+    expect(api.output).not.toContain('PAYLOAD_STORE_SECRET_ACCESS_KEY=');
   });
 });
 
