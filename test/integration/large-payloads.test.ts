@@ -199,6 +199,41 @@ describe('large payloads through the S3-compatible store (SPEC §12)', () => {
     expect(after.length).toBe(before.length - 1);
   });
 
+  test('a DLQ replay of a large job re-uses its stored input; the connector secret never reaches the store', async () => {
+    const secretValue = `sk_live_${randomBytes(16).toString('hex')}`;
+    const secret = await http('POST', `${platform.control}/secret-refs`, { json: { name: uniqueName('token').replace('_', '-'), provider: 'local', value: secretValue } });
+    expect(secret.status).toBe(201);
+    let accept = false;
+    downstream.on('/picky', (_call, response) => {
+      response.writeHead(accept ? 200 : 400, { 'content-type': 'application/json' }).end(JSON.stringify({ echoed: blob(256 * 1024) }));
+    });
+    const picky = await http('POST', `${platform.control}/connectors`, {
+      json: { name: uniqueName('picky').replace('_', '-'), type: 'http', baseUrl: downstream.url, allowPrivateNetwork: true, operations: { send: { method: 'POST', path: '/picky' } }, auth: { type: 'bearer', secretRef: secret.body.id } },
+    });
+    expect(picky.status).toBe(201);
+    const input = { document: blob(MiB) };
+    const accepted = await platform.execute({ connector: picky.body.id, operation: 'send', input });
+    const failed = await platform.waitForJob(accepted.body.id);
+    expect(failed.status).toBe('failed'); // a 400 is not retried: the job is in the DLQ
+
+    accept = true;
+    const replay = await http('POST', `${platform.control}/dlq/${accepted.body.id}/replay`, { json: {} });
+    expect(replay.status).toBe(202);
+    const replayed = await platform.waitForJob(replay.body.id);
+    expect(replayed.status).toBe('succeeded');
+    const calls = downstream.callsTo('/picky');
+    expect(calls).toHaveLength(2);
+    expect(calls.map((call) => sha256(call.body))).toStrictEqual([sha256(JSON.stringify(input)), sha256(JSON.stringify(input))]);
+    expect(calls[1].headers.authorization).toBe(`Bearer ${secretValue}`);
+    const refs = await sql<{ key: string }>(platform.databaseUrl, `SELECT input_payload_ref->>'key' AS key FROM jobs WHERE id = ANY($1) ORDER BY created_at`, [[accepted.body.id, replay.body.id]]);
+    expect(refs.map((row) => row.key)).toStrictEqual([`default/dev/${sha256(JSON.stringify(input))}`, `default/dev/${sha256(JSON.stringify(input))}`]);
+
+    // Every object in the bucket (Temporal payloads, inputs, results, bodies): none holds the secret.
+    const keys = await objects.list('');
+    expect(keys.length).toBeGreaterThan(5);
+    for (const key of keys) expect((await objects.get(key)).includes(secretValue)).toBe(false);
+  });
+
   test('/health/ready includes the store', async () => {
     const ready = await http('GET', `${platform.control}/health/ready`);
     expect(ready.status).toBe(200);
