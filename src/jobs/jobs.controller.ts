@@ -80,9 +80,9 @@ export class JobsController {
 
   @Get('jobs/:id')
   @RequirePermission('exec:read')
-  @ApiOperation({ summary: 'Get a job: status, attempts, result or error' })
+  @ApiOperation({ summary: 'Get a job: status, attempts, result or error', description: 'Input and result kept in the payload store (SPEC §12) are read back from it; 503 PAYLOAD_STORE_UNAVAILABLE while it is unreachable.' })
   @ApiOkResponse({ type: JobView })
-  @ApiProblemResponses(404)
+  @ApiProblemResponses(404, 503)
   async get(@CurrentPrincipal() principal: Principal, @Param('id', uuidPipe) id: string): Promise<JobView> {
     return JobView.of(await this.jobs.withPayloads(await this.jobs.get(readScopeOf(principal), id)));
   }

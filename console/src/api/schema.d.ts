@@ -567,7 +567,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a job: status, attempts, result or error */
+        /**
+         * Get a job: status, attempts, result or error
+         * @description Input and result kept in the payload store (SPEC §12) are read back from it; 503 PAYLOAD_STORE_UNAVAILABLE while it is unreachable.
+         */
         get: operations["JobsController_get"];
         put?: never;
         post?: never;
@@ -4068,6 +4071,15 @@ export interface operations {
             };
             /** @description Not found (also: belongs to another tenant) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description A dependency is down; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
