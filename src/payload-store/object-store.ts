@@ -29,6 +29,8 @@ export interface PayloadRef {
 /** Why a store call failed, for one log line or a problem detail: never the credentials. */
 export class PayloadStoreUnavailableError extends Error {
   readonly retryable = true;
+  /** The store answered, but the object is not there (deleted, or an in-memory store restarted). */
+  missing = false;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -134,6 +136,8 @@ export class PayloadObjectStore {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const reason = (error as { name?: string }).name ?? 'Error';
     const detail = status ? `${reason} (HTTP ${status})` : `${reason}: ${(error as Error).message ?? ''}`.trim();
-    return new PayloadStoreUnavailableError(`payload store (bucket "${this.settings.bucket}" at ${this.settings.endpoint}): cannot ${what}: ${detail}`);
+    const failure = new PayloadStoreUnavailableError(`payload store (bucket "${this.settings.bucket}" at ${this.settings.endpoint}): cannot ${what}: ${detail}`);
+    failure.missing = reason === 'NoSuchKey';
+    return failure;
   }
 }

@@ -144,7 +144,10 @@ export class PayloadStore implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       if (error instanceof PayloadStoreUnavailableError) {
         this.logger.warn({ err: error.message }, 'payload store call failed');
-        throw new AppError('PAYLOAD_STORE_UNAVAILABLE', 'The payload store is unreachable; retry later.');
+        throw new AppError(
+          'PAYLOAD_STORE_UNAVAILABLE',
+          error.missing ? 'A stored value of this resource is missing from the payload store (deleted, or the store lost its data).' : 'The payload store is unreachable; retry later.',
+        );
       }
       throw error;
     }
