@@ -137,6 +137,12 @@ export class PayloadStore implements OnModuleInit, OnApplicationShutdown {
     return unused.length;
   }
 
+  /** Deletes objects outright (keys known to belong to one job alone). */
+  async deleteObjects(keys: string[]): Promise<void> {
+    if (!this.objects || keys.length === 0) return;
+    await this.call(() => this.objects!.delete(keys));
+  }
+
   /** A store failure on a request path is a 503 the caller may retry, never a 500. */
   private async call<T>(send: () => Promise<T>): Promise<T> {
     try {

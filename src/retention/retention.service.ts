@@ -1,11 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import type { RetentionTarget } from '../../activities/retention';
 import { Environment } from '../config/environment';
 import { upsertSchedule } from '../temporal/schedules';
 import { TemporalService } from '../temporal/temporal.service';
 import { PayloadStore } from '../payload-store/payload-store.service';
+import { referenceKeys } from '../payload-store/reference-keys';
+import { TENANT_ID } from '../temporal/search-attributes';
 
 export const RETENTION_WORKFLOW = 'retentionSweep';
 
@@ -51,10 +54,68 @@ export class RetentionService implements OnApplicationBootstrap {
       return count;
     };
     return [
+      { name: 'purgedJobPayloads', deleteBatch: (batch) => this.deletePurgedJobPayloads(batch) },
       { name: 'idempotencyKeys', deleteBatch: batchDelete('idempotency_keys', 'expires_at <= now()') },
       { name: 'events', deleteBatch: batchDelete('events', `created_at < now() - make_interval(days => $1)`, [days]) },
       { name: 'webhookInbox', deleteBatch: inboxWithPayloads },
     ];
+  }
+
+  /**
+   * Jobs purged from the DLQ lose their stored payloads: the objects their Temporal histories
+   * reference (read from every run's history while Temporal still keeps it) and, once no other row
+   * references them, the objects of their input and result. The row stays, without references.
+   */
+  private async deletePurgedJobPayloads(batch: number): Promise<number> {
+    if (!this.payloads.enabled) return 0;
+    const jobs = (await this.dataSource.query(
+      `SELECT id, tenant_id AS "tenantId", workflow_id AS "workflowId", run_id AS "runId", input_payload_ref->>'key' AS "inputKey", result_payload_ref->>'key' AS "resultKey"
+         FROM jobs WHERE dlq_purged_at IS NOT NULL AND (input_payload_ref IS NOT NULL OR result_payload_ref IS NOT NULL)
+        ORDER BY dlq_purged_at LIMIT ${Number(batch)}`,
+    )) as { id: string; tenantId: string; workflowId: string; runId: string | null; inputKey: string | null; resultKey: string | null }[];
+    for (const job of jobs) {
+      const historyKeys = job.runId ? await this.historyReferenceKeys(job.tenantId, job.workflowId, job.runId) : new Set<string>();
+      // Temporal's objects are the job's own (its id is in every input they hold), so they go at once.
+      await this.payloads.deleteObjects([...historyKeys]);
+      await this.dataSource.query(`UPDATE jobs SET input_payload_ref = NULL, result_payload_ref = NULL WHERE id = $1 AND tenant_id = $2`, [job.id, job.tenantId]);
+      const deleted = await this.payloads.deleteUnreferenced([job.inputKey, job.resultKey].filter((key): key is string => key !== null));
+      this.logger.log({ jobId: job.id, deleted: deleted + historyKeys.size }, 'payload store objects of a purged job deleted');
+    }
+    return jobs.length;
+  }
+
+  /**
+   * Keys referenced by the histories of the job's own runs: from the run its row names, along the
+   * continue-as-new chain both ways. Not every run of the workflow id: a webhook event's retry is
+   * another job under the same id. Nothing once Temporal has dropped the histories.
+   */
+  private async historyReferenceKeys(tenantId: string, workflowId: string, runId: string): Promise<Set<string>> {
+    const keys = new Set<string>();
+    await this.temporal.use(async (client) => {
+      const described = await client.workflow.getHandle(workflowId, runId).describe().catch((error: unknown) => {
+        // Past the namespace's retention the history is gone: its objects cannot be found any more.
+        if (error instanceof WorkflowNotFoundError) return undefined;
+        throw error;
+      });
+      if (!described) return;
+      const { typedSearchAttributes } = described;
+      if (typedSearchAttributes.get(TENANT_ID) !== tenantId) return;
+      const visit = async (id: string | null | undefined, direction: 'back' | 'forward' | 'both', seen = new Set<string>()) => {
+        if (!id || seen.has(id)) return;
+        seen.add(id);
+        const history = await client.workflow.getHandle(workflowId, id).fetchHistory().catch((error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) return undefined;
+          throw error;
+        });
+        if (!history) return;
+        referenceKeys(history, keys);
+        const events = history.events ?? [];
+        if (direction !== 'forward') await visit(events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId, 'back', seen);
+        if (direction !== 'back') await visit(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId, 'forward', seen);
+      };
+      await visit(runId, 'both');
+    });
+    return keys;
   }
 
   /** Creates the schedule, or brings an existing one in line with the current interval. */

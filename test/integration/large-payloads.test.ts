@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { PayloadObjectStore } from '../../src/payload-store/object-store';
 import { payloadDataConverter } from '../../src/payload-store/temporal-storage';
+import { referenceKeys } from '../../src/payload-store/reference-keys';
 import { Client, Connection } from '@temporalio/client';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Downstream } from '../support/downstream';
@@ -232,6 +233,37 @@ describe('large payloads through the S3-compatible store (SPEC §12)', () => {
     const keys = await objects.list('');
     expect(keys.length).toBeGreaterThan(5);
     for (const key of keys) expect((await objects.get(key)).includes(secretValue)).toBe(false);
+  });
+
+  test("the retention sweep deletes the objects of a job purged from the DLQ: its input's and those its history references", async () => {
+    downstream.on('/refuse', (_call, response) => {
+      response.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"no"}');
+    });
+    const refusing = await platform.createConnector(downstream.url, { send: { method: 'POST', path: '/refuse' } });
+    const input = { document: blob(MiB) };
+    const accepted = await platform.execute({ connector: refusing.id, operation: 'send', input });
+    const failed = await platform.waitForJob(accepted.body.id);
+    expect(failed.status).toBe('failed');
+    const inputKey = `default/dev/${sha256(JSON.stringify(input))}`;
+    const temporalKeys = [...referenceKeys(await fetchHistory(failed.workflowId))];
+    expect(temporalKeys.length).toBeGreaterThanOrEqual(2); // the workflow's input and the attempt's
+    expect((await http('DELETE', `${platform.control}/dlq/${accepted.body.id}`)).status).toBe(204);
+
+    const before = await objects.list('default/dev/');
+    for (const key of [inputKey, ...temporalKeys]) expect(before).toContain(key);
+    const connection = await Connection.connect({ address: serviceEnv().TEMPORAL_ADDRESS });
+    try {
+      await new Client({ connection }).schedule.getHandle(`orchestrator-retention-${platform.taskQueue}`).trigger();
+    } finally {
+      await connection.close();
+    }
+    const refs = () => sql<{ ref: unknown }>(platform.databaseUrl, 'SELECT input_payload_ref AS ref FROM jobs WHERE id = $1', [accepted.body.id]);
+    for (const deadline = Date.now() + 30_000; (await refs())[0].ref !== null && Date.now() < deadline; ) await delay(200);
+    expect((await refs())[0].ref).toBeNull();
+    for (const deadline = Date.now() + 10_000; (await objects.exists(inputKey)) && Date.now() < deadline; ) await delay(200);
+    const after = await objects.list('default/dev/');
+    for (const key of [inputKey, ...temporalKeys]) expect(after).not.toContain(key);
+    expect(after.length).toBe(before.length - 1 - temporalKeys.length);
   });
 
   test('/health/ready includes the store', async () => {
