@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
 import { TestPlatform } from '../test/support/platform';
-import { uniqueName } from '../test/support/services';
+import { payloadStoreEnv, uniqueName } from '../test/support/services';
 import type { ClientCommand, Progress, RunReport } from './baseline/client';
 import { BenchChild } from './child';
 import type { Probe } from './proc';
@@ -159,7 +159,10 @@ export class PlatformSide implements Side {
   ) {
     this.description = `api process (POST /execute via autocannon) + ${workers} worker process${workers > 1 ? 'es' : ''}, Postgres, Redis, default policy`;
     // The addresses of the services come from the environment (TestPlatform); the database is its own.
-    this.platform = new TestPlatform({ TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE, LOG_LEVEL: env.LOG_LEVEL, ORCH_ALLOW_PRIVATE_NETWORK: 'true' });
+    // BENCH_PAYLOAD_STORE=1: the platform runs with the services' payload store (SPEC §12), to show
+    // the small-payload path does not pay for it (nothing below the threshold touches the store).
+    const store = process.env.BENCH_PAYLOAD_STORE === '1' ? payloadStoreEnv() : {};
+    this.platform = new TestPlatform({ TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE, LOG_LEVEL: env.LOG_LEVEL, ORCH_ALLOW_PRIVATE_NETWORK: 'true', ...store });
   }
 
   async start(): Promise<void> {

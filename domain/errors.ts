@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   // 404
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   JOB_NOT_FOUND: { status: 404, title: 'Job not found' },
+  JOB_RESULT_NOT_FOUND: { status: 404, title: 'The job has no result' },
   DLQ_ENTRY_NOT_FOUND: { status: 404, title: 'Dead-letter entry not found' },
   CONNECTOR_NOT_FOUND: { status: 404, title: 'Connector not found' },
   POLICY_NOT_FOUND: { status: 404, title: 'Policy not found' },
@@ -51,7 +52,7 @@ export const ERROR_CATALOGUE = {
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   NOT_READY: { status: 503, title: 'Not ready' },
   REQUEST_TIMEOUT: { status: 503, title: 'Request timed out' },
-  /** Postgres, Redis, Temporal or the token signing keys: the problem's `dependency` says which. */
+  /** Postgres, Redis, Temporal, the token signing keys or the payload store: the problem's `dependency` says which. */
   DEPENDENCY_UNAVAILABLE: { status: 503, title: 'A dependency is unavailable' },
   WEBHOOK_SECRET_UNAVAILABLE: { status: 503, title: 'Webhook signing secret unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -59,7 +60,7 @@ export const ERROR_CATALOGUE = {
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
 /** What a `DEPENDENCY_UNAVAILABLE` problem names as its `dependency` (as /health/ready does). */
-export const DEPENDENCIES = ['postgres', 'redis', 'temporal', 'jwks'] as const;
+export const DEPENDENCIES = ['postgres', 'redis', 'temporal', 'jwks', 'payload-store'] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
 
 export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs, idempotently, what a fresh machine lacks: node modules, the Temporal CLI, schemathesis, Postgres,
+# Installs, idempotently, what a fresh machine lacks: node modules, the Temporal CLI, schemathesis, moto, Postgres,
 # Redis and nginx (stream module). A second run with everything present takes a few seconds.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -32,6 +32,13 @@ if [ ! -x "$SCHEMATHESIS_HOME/bin/st" ]; then
   rm -rf "$SCHEMATHESIS_HOME"
   python3 -m venv "$SCHEMATHESIS_HOME"
   "$SCHEMATHESIS_HOME/bin/pip" install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}"
+fi
+
+if [ ! -x "$MOTO_HOME/bin/moto_server" ]; then
+  log "installing moto[server] ${MOTO_VERSION} (PyPI, into ${MOTO_HOME#$ROOT/})"
+  rm -rf "$MOTO_HOME"
+  python3 -m venv "$MOTO_HOME"
+  "$MOTO_HOME/bin/pip" install --quiet --disable-pip-version-check "moto[server]==${MOTO_VERSION}"
 fi
 
 # Only when the lockfile changed since the last install. `npm install` (not `npm ci`) because the

@@ -6,6 +6,11 @@ TEMPORAL_CLI_VERSION="v1.5.1"
 # The API fuzzer of the test command (PyPI, SPEC §8), in a virtualenv of its own under .data/tools.
 SCHEMATHESIS_VERSION="4.32.5"
 SCHEMATHESIS_HOME="$ROOT/.data/tools/schemathesis-$SCHEMATHESIS_VERSION"
+# The S3-compatible server the payload-store tests run against (PyPI, SPEC §8), likewise.
+MOTO_VERSION="5.2.5"
+MOTO_HOME="$ROOT/.data/tools/moto-$MOTO_VERSION"
+# The bucket scripts/services.sh creates on it, and the credentials it accepts (moto takes any).
+TEST_PAYLOAD_BUCKET="orchestrator-payloads"
 
 log() { printf '\033[1;34m[orchestrator]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[orchestrator]\033[0m %s\n' "$*" >&2; exit 1; }

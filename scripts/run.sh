@@ -38,6 +38,7 @@ cat >&2 <<MSG
     Exec plane      http://127.0.0.1:$EXEC_PORT   (POST /execute, /jobs, /events)
     Swagger UI      http://127.0.0.1:$CONTROL_PORT/docs   (control plane; exec plane: http://127.0.0.1:$EXEC_PORT/docs)
     Temporal Web UI $TEMPORAL_UI_URL
+    Payload store   ${PAYLOAD_STORE_ENDPOINT:-none}   (S3-compatible, bucket ${PAYLOAD_STORE_BUCKET:-none}: payloads above 128 KiB)
     Worker health   http://127.0.0.1:$WORKER_HEALTH_PORT/health/ready   (and /metrics)
     api metrics     http://127.0.0.1:$API_METRICS_PORT/metrics
   Press Ctrl-C to stop.

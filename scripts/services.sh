@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # services.sh start|stop DATA_DIR [--preferred-ports]
-# Starts (or stops) a Temporal dev server, Postgres and Redis on free loopback ports, with state in
+# Starts (or stops) a Temporal dev server, Postgres, Redis and an S3-compatible server (moto) on free loopback ports, with state in
 # DATA_DIR, and writes their addresses to DATA_DIR/services.env for the caller to source.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -16,8 +16,9 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; 
 stop_services() {
   [ -f "$data/temporal.pid" ] && kill "$(cat "$data/temporal.pid")" 2>/dev/null || true
   [ -f "$data/redis.pid" ] && kill "$(cat "$data/redis.pid")" 2>/dev/null || true
+  [ -f "$data/moto.pid" ] && kill "$(cat "$data/moto.pid")" 2>/dev/null || true
   [ -f "$data/pg/postmaster.pid" ] && as_pg pg_ctl -D "$data/pg" -m fast -w stop >/dev/null 2>&1 || true
-  rm -f "$data/temporal.pid" "$data/services.env"
+  rm -f "$data/temporal.pid" "$data/moto.pid" "$data/services.env"
 }
 
 if [ "$action" = "stop" ]; then stop_services; exit 0; fi
@@ -27,6 +28,7 @@ pg_port=$(free_port "$(pref 5433)")
 redis_port=$(free_port "$(pref 6380)")
 temporal_port=$(free_port "$(pref 7233)")
 temporal_ui_port=$(free_port "$(pref 8233)")
+moto_port=$(free_port "$(pref 9000)")
 
 # --- Postgres -------------------------------------------------------------------------------
 if [ ! -f "$data/pg/PG_VERSION" ]; then
@@ -55,11 +57,26 @@ nohup temporal server start-dev --ip 127.0.0.1 --port "$temporal_port" --ui-port
 echo $! >"$data/temporal.pid"
 wait_until 60 "Temporal" temporal operator search-attribute list --address "127.0.0.1:$temporal_port" --namespace default
 
+# --- S3-compatible payload store (moto, in memory) -------------------------------------------
+# Only tests that ask for it (test/support/services.ts payloadStoreEnv) get these settings; the
+# api and worker of every other test run without a store.
+[ -x "$MOTO_HOME/bin/moto_server" ] || die "moto is not installed: run scripts/bootstrap.sh"
+nohup "$MOTO_HOME/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$data/moto.log" 2>&1 &
+echo $! >"$data/moto.pid"
+wait_until 30 "moto" curl -sf "http://127.0.0.1:$moto_port/moto-api/"
+# A PUT on the bucket's path creates it (path-style addressing; moto accepts any credentials).
+curl -sf -X PUT "http://127.0.0.1:$moto_port/$TEST_PAYLOAD_BUCKET" >/dev/null || die "could not create bucket $TEST_PAYLOAD_BUCKET on moto"
+
 cat >"$data/services.env" <<ENV
 DATABASE_URL=postgres://orchestrator@127.0.0.1:$pg_port/orchestrator
 REDIS_URL=redis://127.0.0.1:$redis_port
 TEMPORAL_ADDRESS=127.0.0.1:$temporal_port
 TEMPORAL_NAMESPACE=default
 TEMPORAL_UI_URL=http://127.0.0.1:$temporal_ui_port
+PAYLOAD_STORE_ENDPOINT=http://127.0.0.1:$moto_port
+PAYLOAD_STORE_BUCKET=$TEST_PAYLOAD_BUCKET
+PAYLOAD_STORE_REGION=us-east-1
+PAYLOAD_STORE_ACCESS_KEY_ID=test
+PAYLOAD_STORE_SECRET_ACCESS_KEY=test
 ENV
-log "services up: postgres :$pg_port, redis :$redis_port, temporal :$temporal_port (UI :$temporal_ui_port)"
+log "services up: postgres :$pg_port, redis :$redis_port, temporal :$temporal_port (UI :$temporal_ui_port), s3 :$moto_port"

@@ -10,6 +10,7 @@ export const TABLE_OWNERS = {
     why: 'the api accepts, lists and cancels jobs (src/jobs); the worker records attempts and ends hanging jobs (src/worker/job-ledger, job-reconciler: worker-only adapters)',
     readers: {
       events: "events carry no submitter or connector: an executor's events and a connector's recent failures filter on the job row in one statement",
+      'payload-store': 'a content-addressed object is deleted only when no job or inbox row references its key: one statement over both tables',
     },
   },
   idempotency_keys: { owners: ['jobs'] },
@@ -21,6 +22,9 @@ export const TABLE_OWNERS = {
   configs: { owners: ['configs'] },
   config_activations: { owners: ['configs'] },
   secret_refs: { owners: ['secrets'] },
-  webhook_inbox: { owners: ['webhooks'] },
+  webhook_inbox: {
+    owners: ['webhooks'],
+    readers: { 'payload-store': 'a content-addressed object is deleted only when no job or inbox row references its key: one statement over both tables' },
+  },
   operator_audit_log: { owners: ['audit'] },
 };

@@ -1,6 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
-import { Environment } from '../config/environment';
+import { Environment, HISTORY_SAFE_BODY_BYTES } from '../config/environment';
 import { AppError } from './app-error';
 
 declare module 'express-serve-static-core' {
@@ -11,12 +11,33 @@ declare module 'express-serve-static-core' {
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
-const BODY_ERRORS: Record<string, () => AppError> = {
-  'entity.too.large': () => new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than allowed.'),
+const BODY_ERRORS: Record<string, (limit: BodyLimit) => AppError> = {
+  'entity.too.large': ({ bytes, storeConfigured }) =>
+    new AppError(
+      'PAYLOAD_TOO_LARGE',
+      storeConfigured
+        ? `The request body is larger than ${bytes} bytes (ORCH_MAX_BODY_BYTES).`
+        : `The request body is larger than ${bytes} bytes, the most that can travel without a payload store; set PAYLOAD_STORE_ENDPOINT to accept larger bodies.`,
+      { extensions: { limitBytes: bytes } },
+    ),
   'entity.parse.failed': () => new AppError('MALFORMED_JSON', 'The request body is not valid JSON.'),
   'encoding.unsupported': () => unsupportedMediaType(),
   'charset.unsupported': () => unsupportedMediaType(),
 };
+
+interface BodyLimit {
+  bytes: number;
+  storeConfigured: boolean;
+}
+
+/**
+ * Without a payload store a body goes whole into Temporal's history and Postgres rows, so the
+ * limit is capped at what a history holds safely; with one, ORCH_MAX_BODY_BYTES alone decides.
+ */
+export function bodyLimit(environment: Environment): BodyLimit {
+  const storeConfigured = Boolean(environment.PAYLOAD_STORE_ENDPOINT && environment.PAYLOAD_STORE_BUCKET);
+  return { bytes: storeConfigured ? environment.ORCH_MAX_BODY_BYTES : Math.min(environment.ORCH_MAX_BODY_BYTES, HISTORY_SAFE_BODY_BYTES), storeConfigured };
+}
 
 function safeDecode(path: string): string {
   try {
@@ -55,10 +76,12 @@ function refuseNul(fields: string[]): void {
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: express.RequestHandler;
+  private readonly limit: BodyLimit;
 
   constructor(environment: Environment) {
+    this.limit = bodyLimit(environment);
     this.parse = express.json({
-      limit: environment.ORCH_MAX_BODY_BYTES,
+      limit: this.limit.bytes,
       type: JSON_TYPES,
       verify: (req: Request, _res, buffer) => {
         req.rawBody = buffer;
@@ -73,7 +96,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
     await new Promise<void>((resolve, reject) =>
       this.parse(request, response, (error?: unknown) => (error ? reject(error) : resolve())),
     ).catch((error: { type?: string }) => {
-      throw BODY_ERRORS[error.type ?? '']?.() ?? error;
+      throw BODY_ERRORS[error.type ?? '']?.(this.limit) ?? error;
     });
     refuseNul(nulFields(request.body, '').map((field) => field || 'body'));
     // No body is not an empty object: the validation pipe tells a required body from an omitted one.

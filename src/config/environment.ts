@@ -142,11 +142,34 @@ export class Environment {
   @IsOptional() @IsString() @Matches(/\S/, { message: 'must not be blank' })
   OTEL_SERVICE_NAME?: string;
 
-  @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https', 's3'] })
+  /**
+   * S3-compatible store for large payloads (SPEC §12); unset = no store, and bodies above
+   * HISTORY_SAFE_BODY_BYTES are refused. Path-style addressing, so MinIO and moto work as well as S3.
+   */
+  @IsOptional() @IsUrl({ ...URL_OPTS, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL' })
   PAYLOAD_STORE_ENDPOINT?: string;
 
-  @IsOptional() @IsString()
+  @ValidateIf((e: Environment) => e.PAYLOAD_STORE_ENDPOINT !== undefined)
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name (and is required when PAYLOAD_STORE_ENDPOINT is set)' })
   PAYLOAD_STORE_BUCKET?: string;
+
+  @IsString() @Matches(/^[a-z0-9-]+$/, { message: 'must be a region name such as us-east-1' })
+  PAYLOAD_STORE_REGION = 'us-east-1';
+
+  /** Static credentials; unset = the standard AWS chain (env, web identity, instance role). Needs PAYLOAD_STORE_SECRET_ACCESS_KEY. */
+  @IsOptional() @IsString() @IsNotEmpty()
+  PAYLOAD_STORE_ACCESS_KEY_ID?: string;
+
+  @IsOptional() @IsString() @IsNotEmpty()
+  PAYLOAD_STORE_SECRET_ACCESS_KEY?: string;
+
+  /** Payloads (Temporal payloads, job input/result, webhook bodies) larger than this go to the store as a reference. */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(2 * 1024 * 1024)
+  PAYLOAD_STORE_THRESHOLD_BYTES = 128 * 1024;
+
+  /** `GET /jobs/:id` returns a stored result inline up to this size; above it, a link to `GET /jobs/:id/result`. */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(256 * 1024 * 1024)
+  PAYLOAD_STORE_INLINE_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 
   /** Retries after the first attempt in the default policy. */
   @Transform(toInt) @IsInt() @Min(0) @Max(100)
@@ -271,7 +294,11 @@ export class Environment {
   @Transform(toBool) @IsBoolean()
   ORCH_ALLOW_PRIVATE_NETWORK = false;
 
-  @Transform(toInt) @IsInt() @Min(1024) @Max(50 * 1024 * 1024)
+  /**
+   * Largest request body (and, with a payload store, connector response kept as a result). Without
+   * PAYLOAD_STORE_ENDPOINT the effective limit is at most HISTORY_SAFE_BODY_BYTES (1 MiB).
+   */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(256 * 1024 * 1024)
   ORCH_MAX_BODY_BYTES = 1024 * 1024;
 
   /** JWKS: an unknown `kid` refetches the key set at most this often (rotation). */
@@ -294,6 +321,12 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
   ORCH_REQUEST_TIMEOUT_MS = 30_000;
 }
+
+/**
+ * Without a payload store every byte of a body ends up in Temporal's history (which refuses payloads
+ * above 2 MiB) and in Postgres rows, so bodies stay below this whatever ORCH_MAX_BODY_BYTES says.
+ */
+export const HISTORY_SAFE_BODY_BYTES = 1024 * 1024;
 
 /** Every variable the schema declares, read from class-validator's metadata so the list cannot drift. */
 export const ENVIRONMENT_KEYS: readonly string[] = [
@@ -321,6 +354,8 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     problems.push('AUTH_MODE: must not be "disabled" when NODE_ENV=production');
   }
   problems.push(...temporalTlsProblems(parsed));
+  if (parsed.PAYLOAD_STORE_ACCESS_KEY_ID && !parsed.PAYLOAD_STORE_SECRET_ACCESS_KEY) problems.push('PAYLOAD_STORE_SECRET_ACCESS_KEY: is required when PAYLOAD_STORE_ACCESS_KEY_ID is set');
+  if (parsed.PAYLOAD_STORE_SECRET_ACCESS_KEY && !parsed.PAYLOAD_STORE_ACCESS_KEY_ID) problems.push('PAYLOAD_STORE_ACCESS_KEY_ID: is required when PAYLOAD_STORE_SECRET_ACCESS_KEY is set');
   if (problems.length > 0) throw new EnvironmentError(problems);
   return parsed;
 }

@@ -1,3 +1,4 @@
+import type { PayloadRef } from '../payload-store/object-store';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsString, IsUUID, Length, Max, Min, Matches } from 'class-validator';
 import { JOB_STATUSES, type JobError, type JobStatus, type WaitReason } from '../../domain/job';
@@ -39,6 +40,23 @@ class JobLinks {
   @ApiProperty({ example: '/jobs/7d4f…' }) self: string;
   @ApiProperty({ example: '/events?jobId=7d4f…' }) events: string;
   @ApiProperty({ example: '/jobs/7d4f…/cancel' }) cancel: string;
+  @ApiPropertyOptional({ example: '/jobs/7d4f…/result', description: 'Present when the result is kept in the payload store: the whole result, streamed from it.' })
+  result?: string;
+}
+
+/** Where a large value is kept (SPEC §12): its size and digest, never the store's key or credentials. */
+export class StoredPayloadView {
+  @ApiProperty({ example: 10485760 }) size: number;
+  @ApiProperty({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }) sha256: string;
+}
+
+export class JobPayloadsView {
+  @ApiProperty({ type: StoredPayloadView, nullable: true }) input: StoredPayloadView | null;
+  @ApiProperty({ type: StoredPayloadView, nullable: true }) result: StoredPayloadView | null;
+}
+
+function storedView(ref: PayloadRef | null | undefined): StoredPayloadView | null {
+  return ref ? { size: ref.size, sha256: ref.sha256 } : null;
 }
 
 export class JobView {
@@ -50,9 +68,13 @@ export class JobView {
   @ApiProperty({ type: PinnedPolicyView }) policy: PinnedPolicyView;
   @ApiProperty({ nullable: true, type: Number }) configVersion: number | null;
   @ApiProperty({ example: 1 }) attempts: number;
-  @ApiProperty({ example: { amount: 1200, currency: 'eur' }, description: 'The input the job was accepted with (what a replay starts from).' })
-  input: Record<string, unknown>;
-  @ApiProperty({ nullable: true, description: 'The connector response: { status, headers, body, truncated }.', example: { status: 201, headers: { 'content-type': 'application/json' }, body: { id: 'ch_1' }, truncated: false } })
+  @ApiProperty({
+    example: { amount: 1200, currency: 'eur' },
+    nullable: true,
+    description: 'The input the job was accepted with (what a replay starts from). Null in lists when it is kept in the payload store (`payloads.input`); `GET /jobs/:id` returns it whole.',
+  })
+  input: Record<string, unknown> | null;
+  @ApiProperty({ nullable: true, description: 'The connector response: { status, headers, body, truncated }. Kept in the payload store above PAYLOAD_STORE_THRESHOLD_BYTES: null in lists, whole on `GET /jobs/:id` up to PAYLOAD_STORE_INLINE_RESULT_MAX_BYTES, above that at `links.result`.', example: { status: 201, headers: { 'content-type': 'application/json' }, body: { id: 'ch_1' }, truncated: false } })
   result: unknown;
   @ApiProperty({ type: JobErrorView, nullable: true }) error: JobError | null;
   @ApiProperty() createdAt: string;
@@ -67,6 +89,8 @@ export class JobView {
   @ApiProperty({ nullable: true, type: String, example: '4bf92f3577b34da6a3ce929d0e0e4736', description: 'The OpenTelemetry trace id of the job; null when tracing is off.' })
   traceId: string | null;
   @ApiProperty({ type: JobLinks }) links: JobLinks;
+  @ApiProperty({ type: JobPayloadsView, description: 'Which values are kept in the payload store (large payloads); null fields are inline.' })
+  payloads: JobPayloadsView;
 
   static of(job: JobEntity): JobView {
     return {
@@ -90,7 +114,13 @@ export class JobView {
       replayedBy: job.replayedBy,
       submittedBy: job.submittedBy,
       traceId: job.traceId ?? null,
-      links: { self: `/jobs/${job.id}`, events: `/events?jobId=${job.id}`, cancel: `/jobs/${job.id}/cancel` },
+      links: {
+        self: `/jobs/${job.id}`,
+        events: `/events?jobId=${job.id}`,
+        cancel: `/jobs/${job.id}/cancel`,
+        ...(job.resultPayloadRef ? { result: `/jobs/${job.id}/result` } : {}),
+      },
+      payloads: { input: storedView(job.inputPayloadRef), result: storedView(job.resultPayloadRef) },
     };
   }
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { JobError, JobStatus, WaitReason } from '../../domain/job';
+import type { PayloadRef } from '../payload-store/object-store';
 
 @Entity({ name: 'jobs' })
 @Index('jobs_tenant_created_idx', ['tenantId', 'createdAt', 'id'])
@@ -16,8 +17,13 @@ export class JobEntity {
   @Column()
   operation: string;
 
-  @Column({ type: 'jsonb' })
-  input: Record<string, unknown>;
+  /** Null when the input is in the payload store (`inputPayloadRef`). */
+  @Column({ type: 'jsonb', nullable: true })
+  input: Record<string, unknown> | null;
+
+  /** Set when the input was above PAYLOAD_STORE_THRESHOLD_BYTES: where its JSON is. */
+  @Column({ name: 'input_payload_ref', type: 'jsonb', nullable: true })
+  inputPayloadRef: PayloadRef | null;
 
   @Column({ type: 'varchar' })
   status: JobStatus;
@@ -39,6 +45,10 @@ export class JobEntity {
 
   @Column({ type: 'jsonb', nullable: true })
   result: unknown;
+
+  /** Set when the result was above PAYLOAD_STORE_THRESHOLD_BYTES (`result` is then null). */
+  @Column({ name: 'result_payload_ref', type: 'jsonb', nullable: true })
+  resultPayloadRef: PayloadRef | null;
 
   @Column({ type: 'jsonb', nullable: true })
   error: JobError | null;

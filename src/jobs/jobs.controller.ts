@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { pipeline } from 'node:stream/promises';
 import { ApiPlane, CurrentPrincipal, Principal, readScopeOf, RequirePermission } from '../auth/principal';
 import { AppError } from '../common/app-error';
 import { ApiProblemResponses } from '../common/api-problem-responses';
@@ -84,10 +85,28 @@ export class JobsController {
 
   @Get('jobs/:id')
   @RequirePermission('exec:read')
-  @ApiOperation({ summary: 'Get a job: status, attempts, result or error' })
+  @ApiOperation({ summary: 'Get a job: status, attempts, result or error', description: 'Input and result kept in the payload store (SPEC §12) are read back from it; 503 DEPENDENCY_UNAVAILABLE (`payload-store`) while it is unreachable.' })
   @ApiOkResponse({ type: JobView })
-  @ApiProblemResponses(404)
+  @ApiProblemResponses(404, 503)
   async get(@CurrentPrincipal() principal: Principal, @Param('id', uuidPipe) id: string): Promise<JobView> {
-    return JobView.of(await this.jobs.get(readScopeOf(principal), id));
+    return JobView.of(await this.jobs.withPayloads(await this.jobs.get(readScopeOf(principal), id)));
+  }
+
+  @Get('jobs/:id/result')
+  @RequirePermission('exec:read')
+  @ApiOperation({
+    summary: "Get a job's result alone",
+    description: 'The connector response `{ status, headers, body, truncated }` as JSON; a result kept in the payload store (SPEC §12) is streamed from it, however large.',
+  })
+  @ApiOkResponse({ description: 'The result.', content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } } })
+  @ApiProblemResponses(404, 503)
+  async result(@CurrentPrincipal() principal: Principal, @Param('id', uuidPipe) id: string, @Res() response: Response): Promise<void> {
+    const found = await this.jobs.result(readScopeOf(principal), id);
+    if ('inline' in found) {
+      response.status(200).json(found.inline);
+      return;
+    }
+    response.status(200).type('application/json').setHeader('Content-Length', String(found.size));
+    await pipeline(found.stored.body, response);
   }
 }

@@ -21,6 +21,8 @@ import { CONNECTOR_ID, JOB_STATUS, POLICY_ID, TENANT_ID } from '../temporal/sear
 import { jobsAccepted } from '../metrics/job-metrics';
 import { currentTraceId } from '../telemetry/tracing';
 import { TemporalService } from '../temporal/temporal.service';
+import { payloadTenant } from '../payload-store/temporal-storage';
+import { PayloadStore } from '../payload-store/payload-store.service';
 import { ExecuteRequestDto, ListJobsQuery } from './job.dto';
 import { JobEntity } from './job.entity';
 import { EXECUTE_JOB_WORKFLOW, workflowIdForJob } from './workflow-id';
@@ -67,6 +69,7 @@ export class JobsService {
     private readonly governing: GoverningPolicy,
     private readonly events: EventsService,
     private readonly temporal: TemporalService,
+    private readonly payloads: PayloadStore,
   ) {}
 
   /**
@@ -179,12 +182,15 @@ export class JobsService {
   ): Promise<JobEntity> {
     const spec = input.job;
     const workflowId = start.workflowId ?? workflowIdForJob(spec.jobId);
+    // Content-addressed: writing it again (a retried request, a DLQ replay) finds the same object.
+    const storedInput = await this.payloads.offload(spec.tenantId, spec.input);
     const job = manager.create(JobEntity, {
       id: spec.jobId,
       tenantId: spec.tenantId,
       connectorId: spec.connectorId,
       operation: spec.operation,
-      input: spec.input,
+      input: storedInput.value,
+      inputPayloadRef: storedInput.ref,
       status: 'queued',
       waitReason: null,
       policyId: spec.policyId,
@@ -192,6 +198,7 @@ export class JobsService {
       configVersion: spec.configVersion,
       attempts: 0,
       result: null,
+      resultPayloadRef: null,
       error: null,
       workflowId,
       runId: null,
@@ -215,7 +222,8 @@ export class JobsService {
       .execute();
     const runId = await this.temporal.use(async (client) => {
       try {
-        const handle = await client.workflow.start(EXECUTE_JOB_WORKFLOW, {
+        // The tenant prefix of any of the input's payloads that go to the payload store.
+        const handle = await payloadTenant.run(spec.tenantId, () => client.workflow.start(EXECUTE_JOB_WORKFLOW, {
           workflowId,
           taskQueue: start.taskQueue,
           args: [input],
@@ -230,7 +238,7 @@ export class JobsService {
           memo: { connector: start.connector.name, operation: spec.operation },
           // An adopted job's workflow may have finished already: it must not run a second time.
           workflowIdReusePolicy: adopt ? 'REJECT_DUPLICATE' : undefined,
-        });
+        }));
         return handle.firstExecutionRunId;
       } catch (error) {
         if (!adopt || !(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -278,6 +286,25 @@ export class JobsService {
     const job = await this.dataSource.getRepository(JobEntity).findOneBy({ tenantId: scope.tenantId, id, ...(scope.submittedBy !== undefined ? { submittedBy: scope.submittedBy } : {}) });
     if (!job) throw new AppError('JOB_NOT_FOUND', `Job ${id} does not exist.`);
     return job;
+  }
+
+  /**
+   * The job with its large values read back from the payload store: the input always, the result
+   * up to PAYLOAD_STORE_INLINE_RESULT_MAX_BYTES (above that it stays null, at `links.result`).
+   */
+  async withPayloads(job: JobEntity): Promise<JobEntity> {
+    const input = await this.payloads.resolve(job.input, job.inputPayloadRef);
+    const inlineResult = job.resultPayloadRef && job.resultPayloadRef.size <= this.environment.PAYLOAD_STORE_INLINE_RESULT_MAX_BYTES;
+    const result = inlineResult ? await this.payloads.resolve(job.result, job.resultPayloadRef) : job.result;
+    return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as JobEntity, job, { input, result });
+  }
+
+  /** The job's result as JSON bytes: streamed from the payload store when it is kept there. */
+  async result(scope: ReadScope, id: string) {
+    const job = await this.get(scope, id);
+    if (job.resultPayloadRef) return { stored: await this.payloads.stream(job.resultPayloadRef), size: job.resultPayloadRef.size };
+    if (job.result === null || job.result === undefined) throw new AppError('JOB_RESULT_NOT_FOUND', `Job ${id} has no result (status ${job.status}).`);
+    return { inline: job.result };
   }
 
   /** Newest first, keyset-paginated on (createdAt, id). */

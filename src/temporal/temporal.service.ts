@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { AppError } from '../common/app-error';
 import { Environment } from '../config/environment';
+import { PayloadStore } from '../payload-store/payload-store.service';
 import { temporalConnectionSettings } from './temporal-connection-options';
 
 const CONNECT_TIMEOUT_MS = 3_000;
@@ -20,11 +21,14 @@ export class TemporalService implements OnApplicationShutdown {
   private readonly logger = new Logger(TemporalService.name);
   private connecting?: Promise<{ connection: Connection; client: Client }>;
 
-  constructor(private readonly environment: Environment) {}
+  constructor(
+    private readonly environment: Environment,
+    private readonly payloads: PayloadStore,
+  ) {}
 
   private connect() {
     this.connecting ??= Connection.connect({ ...temporalConnectionSettings(this.environment), connectTimeout: CONNECT_TIMEOUT_MS })
-      .then((connection) => ({ connection, client: new Client({ connection, namespace: this.environment.TEMPORAL_NAMESPACE, interceptors: CLIENT_INTERCEPTORS }) }))
+      .then((connection) => ({ connection, client: new Client({ connection, namespace: this.environment.TEMPORAL_NAMESPACE, interceptors: CLIENT_INTERCEPTORS, dataConverter: this.payloads.dataConverter() }) }))
       .catch((error: unknown) => {
         this.connecting = undefined;
         this.logger.warn({ err: error }, 'cannot reach Temporal');

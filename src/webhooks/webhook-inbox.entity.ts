@@ -1,3 +1,4 @@
+import type { PayloadRef } from '../payload-store/object-store';
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type InboxStatus = 'received' | 'routed' | 'ignored' | 'failed';
@@ -32,9 +33,13 @@ export class WebhookInboxEntity {
   @Column({ type: 'jsonb' })
   headers: Record<string, string>;
 
-  /** The exact bytes received: what the signature was verified on. */
+  /** The exact bytes received: what the signature was verified on (empty when in the payload store). */
   @Column({ type: 'bytea' })
   body: Buffer;
+
+  /** Set when the body was above PAYLOAD_STORE_THRESHOLD_BYTES: where its bytes are. */
+  @Column({ name: 'raw_body_payload_ref', type: 'jsonb', nullable: true })
+  rawBodyPayloadRef: PayloadRef | null;
 
   @Column({ type: 'varchar' })
   status: InboxStatus;

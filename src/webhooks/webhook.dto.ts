@@ -1,3 +1,4 @@
+import { StoredPayloadView } from '../jobs/job.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, IsUUID, Length, Max, Min, Matches } from 'class-validator';
 import { INBOX_STATUSES, InboxStatus, WebhookInboxEntity } from './webhook-inbox.entity';
@@ -33,8 +34,10 @@ export class InboxEntryView {
   @ApiProperty({ nullable: true, type: String }) routedAt: string | null;
   @ApiProperty({ example: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': 't=1700000000,v1=…' }, description: 'Request headers as received (credentials such as Authorization removed).' })
   headers: Record<string, string>;
-  @ApiProperty({ example: '{"id":"evt_1NqJ2e2eZvKYlo2C","object":"event","type":"invoice.paid",…}', description: 'The raw body, exactly as signed (UTF-8).' })
-  body: string;
+  @ApiProperty({ example: '{"id":"evt_1NqJ2e2eZvKYlo2C","object":"event","type":"invoice.paid",…}', nullable: true, type: String, description: 'The raw body, exactly as signed (UTF-8); null when it is kept in the payload store (`bodyPayload`).' })
+  body: string | null;
+  @ApiProperty({ type: StoredPayloadView, nullable: true, description: 'Set when the body was above PAYLOAD_STORE_THRESHOLD_BYTES and is kept in the payload store: its size and sha256.' })
+  bodyPayload: StoredPayloadView | null;
 
   static of(entry: WebhookInboxEntity): InboxEntryView {
     return {
@@ -50,7 +53,8 @@ export class InboxEntryView {
       receivedAt: entry.receivedAt.toISOString(),
       routedAt: entry.routedAt?.toISOString() ?? null,
       headers: entry.headers,
-      body: entry.body.toString('utf8'),
+      body: entry.rawBodyPayloadRef ? null : entry.body.toString('utf8'),
+      bodyPayload: entry.rawBodyPayloadRef ? { size: entry.rawBodyPayloadRef.size, sha256: entry.rawBodyPayloadRef.sha256 } : null,
     };
   }
 }

@@ -12,6 +12,7 @@ import { EventsService } from '../events/events.service';
 import { keysetPage } from '../database/keyset-page';
 import { JobsQuery } from '../jobs/jobs-query';
 import { JobsService } from '../jobs/jobs.service';
+import { PayloadStore } from '../payload-store/payload-store.service';
 import { SecretResolver } from '../secrets/secret-resolver';
 import { SignatureRejected, verifyStripeEvent } from './stripe-verifier';
 import { ListInboxQuery, WebhookReceipt } from './webhook.dto';
@@ -44,6 +45,7 @@ export class WebhooksService {
     private readonly jobs: JobsService,
     private readonly jobsQuery: JobsQuery,
     private readonly events: EventsService,
+    private readonly payloads: PayloadStore,
   ) {}
 
   private get inbox() {
@@ -79,12 +81,15 @@ export class WebhooksService {
     }
     if (!connector.enabled) throw new AppError('CONNECTOR_DISABLED', `Connector "${connector.name}" is disabled.`);
 
+    // A large body is archived by reference (store first: the row never points at nothing). A store
+    // outage is a 503, so Stripe delivers again.
+    const bodyRef = await this.payloads.offloadBytes(connector.tenantId, rawBody, 'application/json');
     const archived = await this.dataSource.transaction(async (manager) => {
       const [row]: { id: string }[] = await manager.query(
-        `INSERT INTO webhook_inbox (tenant_id, connector_id, provider, event_id, event_type, headers, body, status, route_attempts, claimed_until)
-         VALUES ($1, $2, 'stripe', $3, $4, $5, $6, 'received', 1, now() + interval '${CLAIM_SECONDS} seconds')
+        `INSERT INTO webhook_inbox (tenant_id, connector_id, provider, event_id, event_type, headers, body, raw_body_payload_ref, status, route_attempts, claimed_until)
+         VALUES ($1, $2, 'stripe', $3, $4, $5, $6, $7, 'received', 1, now() + interval '${CLAIM_SECONDS} seconds')
          ON CONFLICT (connector_id, event_id) DO NOTHING RETURNING id`,
-        [connector.tenantId, connector.id, event.id, event.type, JSON.stringify(archivedHeaders(headers)), rawBody],
+        [connector.tenantId, connector.id, event.id, event.type, JSON.stringify(archivedHeaders(headers)), bodyRef ? Buffer.alloc(0) : rawBody, bodyRef ? JSON.stringify(bodyRef) : null],
       );
       if (row) {
         await this.events.append(manager, connector.tenantId, null, 'webhook.received', {
@@ -171,9 +176,10 @@ export class WebhooksService {
     if (previous && !retry) return finish({ status: 'routed', jobId: previous.id, error: null, routedAt: new Date() });
 
     try {
+      const body = entry.rawBodyPayloadRef ? await this.payloads.readBytes(entry.rawBodyPayloadRef) : entry.body;
       const { job } = await this.jobs.execute(
         entry.tenantId,
-        { connector: match.route.connector, operation: match.route.operation, input: JSON.parse(entry.body.toString('utf8')) as Record<string, unknown> },
+        { connector: match.route.connector, operation: match.route.operation, input: JSON.parse(body.toString('utf8')) as Record<string, unknown> },
         { workflowId },
       );
       return await finish({ status: 'routed', jobId: job.id, error: null, routedAt: new Date() });

@@ -13,6 +13,7 @@ import { workflowIdForJob } from '../jobs/workflow-id';
 import { sqlList } from '../database/sql-list';
 import { jobDuration, jobsFinished } from '../metrics/job-metrics';
 import { currentTraceId } from '../telemetry/tracing';
+import { PayloadStore } from '../payload-store/payload-store.service';
 
 const NOT_TERMINAL = `status NOT IN ${sqlList(TERMINAL_STATUSES)}`;
 
@@ -38,27 +39,30 @@ export class JobLedgerService implements JobLedger {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventsService,
     private readonly connectors: ConnectorSnapshots,
+    private readonly payloads: PayloadStore,
   ) {}
 
   connector(job: JobSpec): Promise<ConnectorSnapshot | null> {
     return this.connectors.find(job.tenantId, job.connectorId);
   }
 
-  startAttempt({ job, attempt }: AttemptRequest): Promise<AttemptStart> {
+  async startAttempt({ job, attempt }: AttemptRequest): Promise<AttemptStart> {
     const { info } = Context.current();
+    // A recreated row keeps a large input by reference, as the api's would (the object exists: no upload).
+    const input = await this.payloads.offload(job.tenantId, job.input);
     return this.dataSource.transaction(async (manager) => {
       // The api inserts the row in the transaction that starts the workflow; this upsert waits for
       // that commit, and recreates the row if the api died before committing (nothing accepted is
       // lost). It changes nothing: it locks the row and reads where the job stands.
       const [row]: { inserted: boolean; status: JobStatus; attempts: number }[] = await manager.query(
         `INSERT INTO jobs (id, tenant_id, connector_id, operation, input, status, policy_id, policy_version, config_version,
-                           attempts, workflow_id, run_id, task_queue, submitted_by, trace_id)
-         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, 0, $9, $10, $11, $12, $13)
+                           attempts, workflow_id, run_id, task_queue, submitted_by, trace_id, input_payload_ref)
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, 0, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (id) DO UPDATE SET tenant_id = jobs.tenant_id WHERE jobs.tenant_id = EXCLUDED.tenant_id
          RETURNING (xmax = 0) AS inserted, status, attempts`,
-        [job.jobId, job.tenantId, job.connectorId, job.operation, JSON.stringify(job.input), job.policyId, job.policyVersion,
+        [job.jobId, job.tenantId, job.connectorId, job.operation, input.value === null ? null : JSON.stringify(input.value), job.policyId, job.policyVersion,
           job.configVersion, info.workflowExecution?.workflowId ?? workflowIdForJob(job.jobId), info.workflowExecution?.runId ?? null,
-          info.taskQueue, job.submittedBy ?? null, currentTraceId()],
+          info.taskQueue, job.submittedBy ?? null, currentTraceId(), input.ref ? JSON.stringify(input.ref) : null],
       );
       if (!row) throw new Error(`Job ${job.jobId} belongs to another tenant`);
       if (isTerminal(row.status)) return { kind: 'finished', status: row.status as TerminalStatus, attempts: row.attempts };
@@ -84,9 +88,12 @@ export class JobLedgerService implements JobLedger {
   }
 
   async attemptSucceeded({ job, attempt }: AttemptRequest, result: HttpResult): Promise<void> {
+    // Before the transaction: with the store down this throws and the write is retried (the
+    // activity retries recording the outcome it has), so a job never succeeds without its result.
+    const stored = await this.payloads.offload(job.tenantId, result);
     const finished = await this.dataSource.transaction(async (manager) => {
       await this.events.append(manager, job.tenantId, job.jobId, 'attempt.succeeded', { attempt, httpStatus: result.status });
-      const moved = await this.moveToTerminal(manager, job.jobId, job.tenantId, 'succeeded', attempt, { result });
+      const moved = await this.moveToTerminal(manager, job.jobId, job.tenantId, 'succeeded', attempt, { result: stored.value ?? undefined, resultRef: stored.ref });
       if (moved) await this.events.append(manager, job.tenantId, job.jobId, 'job.succeeded', { attempts: attempt });
       return moved;
     });
@@ -146,15 +153,16 @@ export class JobLedgerService implements JobLedger {
     tenantId: string,
     status: JobStatus,
     attempts: number,
-    outcome: { result?: unknown; error?: JobError },
+    outcome: { result?: unknown; resultRef?: unknown; error?: JobError },
   ): Promise<Finished | undefined> {
     // UPDATE … RETURNING comes back as [rows, count]; a row only when this call made the job terminal.
     const [[row]]: [Finished[], number] = await manager.query(
       `UPDATE jobs SET status = $3, wait_reason = NULL, attempts = GREATEST(attempts, $4), result = $5, error = $6,
-              completed_at = now(), started_at = COALESCE(started_at, now())
+              result_payload_ref = $7, completed_at = now(), started_at = COALESCE(started_at, now())
         WHERE id = $1 AND tenant_id = $2 AND ${NOT_TERMINAL}
         RETURNING connector_id AS "connectorId", extract(epoch FROM now() - created_at)::float8 AS seconds`,
-      [jobId, tenantId, status, attempts, outcome.result === undefined ? null : JSON.stringify(outcome.result), outcome.error ? JSON.stringify(outcome.error) : null],
+      [jobId, tenantId, status, attempts, outcome.result === undefined ? null : JSON.stringify(outcome.result), outcome.error ? JSON.stringify(outcome.error) : null,
+        outcome.resultRef ? JSON.stringify(outcome.resultRef) : null],
     );
     return row;
   }

@@ -15,6 +15,7 @@ import { ResilienceStore } from '../resilience/resilience-store';
 import { RetentionService } from '../retention/retention.service';
 import { SecretResolver } from '../secrets/secret-resolver';
 import { LiveLimits } from './live-limits';
+import { PayloadStore } from '../payload-store/payload-store.service';
 import { workflowSpanSinks } from '../telemetry/tracing';
 import { describeTemporalSecurity, temporalConnectionSettings } from '../temporal/temporal-connection-options';
 
@@ -45,6 +46,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
     private readonly retention: RetentionService,
     private readonly reconciler: JobReconciler,
     private readonly secrets: SecretResolver,
+    private readonly payloads: PayloadStore,
   ) {}
 
   get taskQueues(): string[] {
@@ -64,9 +66,11 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
       // Connector calls go through the SSRF guard; private targets need the connector's and the deployment's consent.
       outbound: this.outbound,
       secrets: this.secrets,
-      maxResponseBytes: MAX_RESPONSE_BYTES,
+      // With a payload store a result of any size up to the body limit is kept (by reference).
+      maxResponseBytes: this.payloads.enabled ? Math.max(MAX_RESPONSE_BYTES, this.environment.ORCH_MAX_BODY_BYTES) : MAX_RESPONSE_BYTES,
       slotTtlMs: this.environment.ORCH_LEASE_TTL_MS,
     });
+    const dataConverter = this.payloads.dataConverter();
     this.workers = await Promise.all(
       this.taskQueues.map((taskQueue) =>
         Worker.create({
@@ -74,6 +78,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
           namespace: this.environment.TEMPORAL_NAMESPACE,
           taskQueue,
           workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
+          dataConverter,
           // The bundle's tracing interceptors hand their spans out through this sink.
           sinks: workflowSpanSinks(),
           interceptors: ACTIVITY_INTERCEPTORS,

@@ -191,7 +191,7 @@ describe('Stripe webhook ingress: verified, deduplicated, archived, routed', () 
     expect(all.status).toBe(200);
     expect(all.body.items.length).toBeGreaterThanOrEqual(3);
     const entry = all.body.items[0];
-    expect(Object.keys(entry).sort()).toStrictEqual(['body', 'connectorId', 'error', 'eventId', 'eventType', 'headers', 'id', 'jobId', 'provider', 'receivedAt', 'routeAttempts', 'routedAt', 'status']);
+    expect(Object.keys(entry).sort()).toStrictEqual(['body', 'bodyPayload', 'connectorId', 'error', 'eventId', 'eventType', 'headers', 'id', 'jobId', 'provider', 'receivedAt', 'routeAttempts', 'routedAt', 'status']);
     const received = all.body.items.map((item: { receivedAt: string }) => item.receivedAt);
     expect(received).toStrictEqual([...received].sort().reverse());
 

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { writeFile } from 'node:fs/promises';
@@ -19,9 +20,12 @@ export async function fetchHistory(workflowId: string) {
   }
 }
 
-/** Replays a history against the current workflow bundle; throws DeterminismViolationError on drift. */
-export async function replay(workflowId: string, history: Awaited<ReturnType<typeof fetchHistory>>) {
-  await Worker.runReplayHistory({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }, history, workflowId);
+/**
+ * Replays a history against the current workflow bundle; throws DeterminismViolationError on drift.
+ * `dataConverter`: the platform's (src/payload-store), for histories whose payloads are references.
+ */
+export async function replay(workflowId: string, history: Awaited<ReturnType<typeof fetchHistory>>, dataConverter?: DataConverter) {
+  await Worker.runReplayHistory({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, dataConverter }, history, workflowId);
 }
 
 /** With RECORD_HISTORIES=1, saves a history as a fixture for the replay test. */

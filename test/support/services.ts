@@ -14,6 +14,18 @@ export function serviceEnv() {
   return { DATABASE_URL, REDIS_URL, TEMPORAL_ADDRESS };
 }
 
+/**
+ * The S3-compatible store (moto) scripts/services.sh started, as the api and worker read it. Only
+ * tests that pass these to their TestPlatform run with a payload store.
+ */
+export function payloadStoreEnv() {
+  const { PAYLOAD_STORE_ENDPOINT, PAYLOAD_STORE_BUCKET, PAYLOAD_STORE_REGION, PAYLOAD_STORE_ACCESS_KEY_ID, PAYLOAD_STORE_SECRET_ACCESS_KEY } = process.env;
+  if (!PAYLOAD_STORE_ENDPOINT || !PAYLOAD_STORE_BUCKET || !PAYLOAD_STORE_ACCESS_KEY_ID || !PAYLOAD_STORE_SECRET_ACCESS_KEY) {
+    throw new Error('This test needs the payload store of scripts/services.sh (PAYLOAD_STORE_*): run it with `npm test`.');
+  }
+  return { PAYLOAD_STORE_ENDPOINT, PAYLOAD_STORE_BUCKET, PAYLOAD_STORE_REGION: PAYLOAD_STORE_REGION ?? 'us-east-1', PAYLOAD_STORE_ACCESS_KEY_ID, PAYLOAD_STORE_SECRET_ACCESS_KEY };
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
 }

@@ -41,6 +41,17 @@ describe('environment validation', () => {
     expect(problems({ ...minimal, DATABASE_POOL_SIZE: 'ten' })).toStrictEqual(['DATABASE_POOL_SIZE: must be an integer number']);
   });
 
+  test('payload store: an endpoint needs a bucket, keys come in pairs, limits are bounded, body limit up to 256 MiB', () => {
+    expect(problems({ ...minimal, PAYLOAD_STORE_ENDPOINT: 'http://minio:9000' })).toStrictEqual([
+      'PAYLOAD_STORE_BUCKET: must be an S3 bucket name (and is required when PAYLOAD_STORE_ENDPOINT is set)',
+    ]);
+    expect(problems({ ...minimal, PAYLOAD_STORE_ENDPOINT: 's3://minio:9000', PAYLOAD_STORE_BUCKET: 'b1b' })).toStrictEqual(['PAYLOAD_STORE_ENDPOINT: must be an http(s) URL']);
+    expect(problems({ ...minimal, PAYLOAD_STORE_ACCESS_KEY_ID: 'id' })).toStrictEqual(['PAYLOAD_STORE_SECRET_ACCESS_KEY: is required when PAYLOAD_STORE_ACCESS_KEY_ID is set']);
+    expect(problems({ ...minimal, PAYLOAD_STORE_THRESHOLD_BYTES: String(4 * 1024 * 1024) })).toStrictEqual(['PAYLOAD_STORE_THRESHOLD_BYTES: must not be greater than 2097152']);
+    const env = loadEnvironment({ ...minimal, PAYLOAD_STORE_ENDPOINT: 'http://minio:9000', PAYLOAD_STORE_BUCKET: 'orchestrator-payloads', ORCH_MAX_BODY_BYTES: String(64 * 1024 * 1024) });
+    expect([env.PAYLOAD_STORE_THRESHOLD_BYTES, env.PAYLOAD_STORE_REGION, env.ORCH_MAX_BODY_BYTES]).toStrictEqual([131072, 'us-east-1', 64 * 1024 * 1024]);
+  });
+
   test('a secrets key must be 32 bytes of base64', () => {
     expect(problems({ ...minimal, ORCH_SECRETS_KEY: 'c2hvcnQ=' })).toStrictEqual(['ORCH_SECRETS_KEY: must be base64 of exactly 32 bytes']);
     expect(problems({ ...minimal, ORCH_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') })).toStrictEqual([]);

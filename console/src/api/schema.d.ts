@@ -65,7 +65,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Postgres reachable and not draining (Redis and Temporal: see /health) */
+        /** Readiness: Postgres (and the payload store, when configured) reachable and not draining (Redis and Temporal: see /health) */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;
@@ -567,8 +567,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a job: status, attempts, result or error */
+        /**
+         * Get a job: status, attempts, result or error
+         * @description Input and result kept in the payload store (SPEC §12) are read back from it; 503 DEPENDENCY_UNAVAILABLE (`payload-store`) while it is unreachable.
+         */
         get: operations["JobsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a job's result alone
+         * @description The connector response `{ status, headers, body, truncated }` as JSON; a result kept in the payload store (SPEC §12) is streamed from it, however large.
+         */
+        get: operations["JobsController_result"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1239,6 +1262,12 @@ export interface components {
             /** @example The workflow engine is unreachable; retry later. */
             message: string;
         };
+        StoredPayloadView: {
+            /** @example 10485760 */
+            size: number;
+            /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+            sha256: string;
+        };
         InboxEntryView: {
             /** Format: uuid */
             id: string;
@@ -1271,10 +1300,12 @@ export interface components {
              */
             headers: Record<string, never>;
             /**
-             * @description The raw body, exactly as signed (UTF-8).
+             * @description The raw body, exactly as signed (UTF-8); null when it is kept in the payload store (`bodyPayload`).
              * @example {"id":"evt_1NqJ2e2eZvKYlo2C","object":"event","type":"invoice.paid",…}
              */
-            body: string;
+            body: string | null;
+            /** @description Set when the body was above PAYLOAD_STORE_THRESHOLD_BYTES and is kept in the payload store: its size and sha256. */
+            bodyPayload: components["schemas"]["StoredPayloadView"] | null;
         };
         InboxPage: {
             items: components["schemas"]["InboxEntryView"][];
@@ -1407,6 +1438,15 @@ export interface components {
             events: string;
             /** @example /jobs/7d4f…/cancel */
             cancel: string;
+            /**
+             * @description Present when the result is kept in the payload store: the whole result, streamed from it.
+             * @example /jobs/7d4f…/result
+             */
+            result?: string;
+        };
+        JobPayloadsView: {
+            input: components["schemas"]["StoredPayloadView"] | null;
+            result: components["schemas"]["StoredPayloadView"] | null;
         };
         JobView: {
             /** Format: uuid */
@@ -1424,15 +1464,15 @@ export interface components {
             /** @example 1 */
             attempts: number;
             /**
-             * @description The input the job was accepted with (what a replay starts from).
+             * @description The input the job was accepted with (what a replay starts from). Null in lists when it is kept in the payload store (`payloads.input`); `GET /jobs/:id` returns it whole.
              * @example {
              *       "amount": 1200,
              *       "currency": "eur"
              *     }
              */
-            input: Record<string, never>;
+            input: Record<string, never> | null;
             /**
-             * @description The connector response: { status, headers, body, truncated }.
+             * @description The connector response: { status, headers, body, truncated }. Kept in the payload store above PAYLOAD_STORE_THRESHOLD_BYTES: null in lists, whole on `GET /jobs/:id` up to PAYLOAD_STORE_INLINE_RESULT_MAX_BYTES, above that at `links.result`.
              * @example {
              *       "status": 201,
              *       "headers": {
@@ -1473,6 +1513,8 @@ export interface components {
              */
             traceId: string | null;
             links: components["schemas"]["JobLinks"];
+            /** @description Which values are kept in the payload store (large payloads); null fields are inline. */
+            payloads: components["schemas"]["JobPayloadsView"];
         };
         JobPage: {
             items: components["schemas"]["JobView"][];
@@ -1585,11 +1627,11 @@ export interface components {
             /** @example Job 2b1c… does not exist. */
             detail: string;
             /**
-             * @description Stable machine-readable error code, one of the catalogue (domain/errors.ts): `VALIDATION_FAILED` (400): The request is invalid; `MALFORMED_JSON` (400): The body is not valid JSON; `BAD_REQUEST` (400): Bad request; `WEBHOOK_SIGNATURE_MISSING` (400): The webhook signature is missing; `WEBHOOK_SIGNATURE_INVALID` (400): The webhook signature does not verify; `WEBHOOK_BODY_MISSING` (400): The webhook has no body; `UNAUTHENTICATED` (401): Authentication required; `FORBIDDEN` (403): Permission denied; `ROUTE_NOT_FOUND` (404): No such route; `JOB_NOT_FOUND` (404): Job not found; `DLQ_ENTRY_NOT_FOUND` (404): Dead-letter entry not found; `CONNECTOR_NOT_FOUND` (404): Connector not found; `POLICY_NOT_FOUND` (404): Policy not found; `POLICY_VERSION_NOT_FOUND` (404): Policy version not found; `CONFIG_NOT_FOUND` (404): Config version not found; `NO_ACTIVE_CONFIG` (404): No active config; `SECRET_REF_NOT_FOUND` (404): Secret ref not found; `WEBHOOK_ENDPOINT_NOT_FOUND` (404): Webhook endpoint not found; `WEBHOOK_INBOX_ENTRY_NOT_FOUND` (404): Webhook delivery not found; `METHOD_NOT_ALLOWED` (405): Method not allowed; `CONFLICT` (409): Conflict; `CONNECTOR_NAME_TAKEN` (409): Connector name taken; `CONNECTOR_DISABLED` (409): Connector disabled; `CONNECTOR_IN_USE` (409): Connector in use by webhook routes; `POLICY_NAME_TAKEN` (409): Policy name taken; `SECRET_REF_NAME_TAKEN` (409): Secret ref name taken; `SECRET_REF_IN_USE` (409): Secret ref in use; `JOB_ALREADY_FINISHED` (409): Job already finished; `ALREADY_REPLAYED` (409): Already replayed; `NOTHING_TO_ROLL_BACK` (409): Nothing to roll back; `WEBHOOK_JOB_RUNNING` (409): The webhook's job is still running; `WEBHOOK_ROUTING_IN_PROGRESS` (409): The webhook is being routed; `PAYLOAD_TOO_LARGE` (413): Body too large; `UNSUPPORTED_MEDIA_TYPE` (415): Unsupported media type; `IDEMPOTENCY_KEY_REUSED` (422): Idempotency-Key reused with a different body; `RATE_LIMITED` (429): Too many requests; `INTERNAL_ERROR` (500): Internal error; `UPSTREAM_UNAVAILABLE` (502): Bad gateway; `SERVICE_UNAVAILABLE` (503): Service unavailable; `NOT_READY` (503): Not ready; `REQUEST_TIMEOUT` (503): Request timed out; `DEPENDENCY_UNAVAILABLE` (503): A dependency is unavailable; `WEBHOOK_SECRET_UNAVAILABLE` (503): Webhook signing secret unavailable.
+             * @description Stable machine-readable error code, one of the catalogue (domain/errors.ts): `VALIDATION_FAILED` (400): The request is invalid; `MALFORMED_JSON` (400): The body is not valid JSON; `BAD_REQUEST` (400): Bad request; `WEBHOOK_SIGNATURE_MISSING` (400): The webhook signature is missing; `WEBHOOK_SIGNATURE_INVALID` (400): The webhook signature does not verify; `WEBHOOK_BODY_MISSING` (400): The webhook has no body; `UNAUTHENTICATED` (401): Authentication required; `FORBIDDEN` (403): Permission denied; `ROUTE_NOT_FOUND` (404): No such route; `JOB_NOT_FOUND` (404): Job not found; `JOB_RESULT_NOT_FOUND` (404): The job has no result; `DLQ_ENTRY_NOT_FOUND` (404): Dead-letter entry not found; `CONNECTOR_NOT_FOUND` (404): Connector not found; `POLICY_NOT_FOUND` (404): Policy not found; `POLICY_VERSION_NOT_FOUND` (404): Policy version not found; `CONFIG_NOT_FOUND` (404): Config version not found; `NO_ACTIVE_CONFIG` (404): No active config; `SECRET_REF_NOT_FOUND` (404): Secret ref not found; `WEBHOOK_ENDPOINT_NOT_FOUND` (404): Webhook endpoint not found; `WEBHOOK_INBOX_ENTRY_NOT_FOUND` (404): Webhook delivery not found; `METHOD_NOT_ALLOWED` (405): Method not allowed; `CONFLICT` (409): Conflict; `CONNECTOR_NAME_TAKEN` (409): Connector name taken; `CONNECTOR_DISABLED` (409): Connector disabled; `CONNECTOR_IN_USE` (409): Connector in use by webhook routes; `POLICY_NAME_TAKEN` (409): Policy name taken; `SECRET_REF_NAME_TAKEN` (409): Secret ref name taken; `SECRET_REF_IN_USE` (409): Secret ref in use; `JOB_ALREADY_FINISHED` (409): Job already finished; `ALREADY_REPLAYED` (409): Already replayed; `NOTHING_TO_ROLL_BACK` (409): Nothing to roll back; `WEBHOOK_JOB_RUNNING` (409): The webhook's job is still running; `WEBHOOK_ROUTING_IN_PROGRESS` (409): The webhook is being routed; `PAYLOAD_TOO_LARGE` (413): Body too large; `UNSUPPORTED_MEDIA_TYPE` (415): Unsupported media type; `IDEMPOTENCY_KEY_REUSED` (422): Idempotency-Key reused with a different body; `RATE_LIMITED` (429): Too many requests; `INTERNAL_ERROR` (500): Internal error; `UPSTREAM_UNAVAILABLE` (502): Bad gateway; `SERVICE_UNAVAILABLE` (503): Service unavailable; `NOT_READY` (503): Not ready; `REQUEST_TIMEOUT` (503): Request timed out; `DEPENDENCY_UNAVAILABLE` (503): A dependency is unavailable; `WEBHOOK_SECRET_UNAVAILABLE` (503): Webhook signing secret unavailable.
              * @example JOB_NOT_FOUND
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BAD_REQUEST" | "WEBHOOK_SIGNATURE_MISSING" | "WEBHOOK_SIGNATURE_INVALID" | "WEBHOOK_BODY_MISSING" | "UNAUTHENTICATED" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "DLQ_ENTRY_NOT_FOUND" | "CONNECTOR_NOT_FOUND" | "POLICY_NOT_FOUND" | "POLICY_VERSION_NOT_FOUND" | "CONFIG_NOT_FOUND" | "NO_ACTIVE_CONFIG" | "SECRET_REF_NOT_FOUND" | "WEBHOOK_ENDPOINT_NOT_FOUND" | "WEBHOOK_INBOX_ENTRY_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "CONNECTOR_NAME_TAKEN" | "CONNECTOR_DISABLED" | "CONNECTOR_IN_USE" | "POLICY_NAME_TAKEN" | "SECRET_REF_NAME_TAKEN" | "SECRET_REF_IN_USE" | "JOB_ALREADY_FINISHED" | "ALREADY_REPLAYED" | "NOTHING_TO_ROLL_BACK" | "WEBHOOK_JOB_RUNNING" | "WEBHOOK_ROUTING_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "UPSTREAM_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "NOT_READY" | "REQUEST_TIMEOUT" | "DEPENDENCY_UNAVAILABLE" | "WEBHOOK_SECRET_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BAD_REQUEST" | "WEBHOOK_SIGNATURE_MISSING" | "WEBHOOK_SIGNATURE_INVALID" | "WEBHOOK_BODY_MISSING" | "UNAUTHENTICATED" | "FORBIDDEN" | "ROUTE_NOT_FOUND" | "JOB_NOT_FOUND" | "JOB_RESULT_NOT_FOUND" | "DLQ_ENTRY_NOT_FOUND" | "CONNECTOR_NOT_FOUND" | "POLICY_NOT_FOUND" | "POLICY_VERSION_NOT_FOUND" | "CONFIG_NOT_FOUND" | "NO_ACTIVE_CONFIG" | "SECRET_REF_NOT_FOUND" | "WEBHOOK_ENDPOINT_NOT_FOUND" | "WEBHOOK_INBOX_ENTRY_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "CONNECTOR_NAME_TAKEN" | "CONNECTOR_DISABLED" | "CONNECTOR_IN_USE" | "POLICY_NAME_TAKEN" | "SECRET_REF_NAME_TAKEN" | "SECRET_REF_IN_USE" | "JOB_ALREADY_FINISHED" | "ALREADY_REPLAYED" | "NOTHING_TO_ROLL_BACK" | "WEBHOOK_JOB_RUNNING" | "WEBHOOK_ROUTING_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "UPSTREAM_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "NOT_READY" | "REQUEST_TIMEOUT" | "DEPENDENCY_UNAVAILABLE" | "WEBHOOK_SECRET_UNAVAILABLE";
             /** @example 5f0c6f7e-2a0b-4c36-9d6e-0b7a1b2c3d4e */
             requestId: string;
             /** @example /jobs/2b1c… */
@@ -1599,7 +1641,7 @@ export interface components {
              * @description DEPENDENCY_UNAVAILABLE: the dependency that is down.
              * @enum {string}
              */
-            dependency?: "postgres" | "redis" | "temporal" | "jwks";
+            dependency?: "postgres" | "redis" | "temporal" | "jwks" | "payload-store";
         };
         /** @description Any JSON value whose text holds no NUL character (Postgres cannot store it). */
         JsonValue: (string | number | boolean | components["schemas"]["JsonValue"][] | {
@@ -4064,6 +4106,75 @@ export interface operations {
             };
             /** @description Not found (also: belongs to another tenant) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description A dependency is down; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+        };
+    };
+    JobsController_result: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The result. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Your roles lack the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description Not found (also: belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemSchema"];
+                };
+            };
+            /** @description A dependency is down; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -264,9 +264,10 @@ OTEL_EXPORTER_OTLP_ENDPOINT: {{ $c.otelExporterOtlpEndpoint | quote }}
 {{- end }}
 {{- if $c.payloadStore.endpoint }}
 PAYLOAD_STORE_ENDPOINT: {{ $c.payloadStore.endpoint | quote }}
-{{- end }}
-{{- if $c.payloadStore.bucket }}
-PAYLOAD_STORE_BUCKET: {{ $c.payloadStore.bucket | quote }}
+PAYLOAD_STORE_BUCKET: {{ required "config.payloadStore.bucket is required with config.payloadStore.endpoint" $c.payloadStore.bucket | quote }}
+PAYLOAD_STORE_REGION: {{ $c.payloadStore.region | quote }}
+PAYLOAD_STORE_THRESHOLD_BYTES: {{ $c.payloadStore.thresholdBytes | int64 | toString | quote }}
+PAYLOAD_STORE_INLINE_RESULT_MAX_BYTES: {{ $c.payloadStore.inlineResultMaxBytes | int64 | toString | quote }}
 {{- end }}
 CONNECTOR_MAX_RETRIES: {{ $c.connector.maxRetries | int64 | toString | quote }}
 CONNECTOR_RETRY_BASE_SECONDS: {{ $c.connector.retryBaseSeconds | int64 | toString | quote }}
@@ -360,6 +361,24 @@ read-only; only the keys the configuration names, so a missing key fails the pod
 {{- end -}}
 
 {{/* envFrom: ConfigMap + Secret. Arg: dict root, configMap, secret. */}}
+{{/* The payload store's access keys from an existing Secret (config.payloadStore.credentials),
+as env entries of api and worker containers; nothing without an endpoint or a Secret. */}}
+{{- define "orchestrator.payloadStoreCredentialsEnv" -}}
+{{- $p := .Values.config.payloadStore -}}
+{{- if and $p.endpoint $p.credentials.existingSecret }}
+- name: PAYLOAD_STORE_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ $p.credentials.existingSecret }}
+      key: {{ $p.credentials.accessKeyIdKey }}
+- name: PAYLOAD_STORE_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $p.credentials.existingSecret }}
+      key: {{ $p.credentials.secretAccessKeyKey }}
+{{- end }}
+{{- end -}}
+
 {{- define "orchestrator.envFrom" -}}
 - configMapRef:
     name: {{ .configMap }}
@@ -515,7 +534,7 @@ checksum/secret: {{ toJson (dict "data" (get $live "data" | default dict) "rotat
 any Secret the pods read that the chart does not render itself. */}}
 {{- define "orchestrator.reloaderAnnotations" -}}
 {{- if .Values.reloader.enabled -}}
-{{- $secrets := compact (list .Values.secret.existingSecret .Values.secretFiles.existingSecret .Values.config.temporal.tls.existingSecret) | uniq -}}
+{{- $secrets := compact (list .Values.secret.existingSecret .Values.secretFiles.existingSecret .Values.config.temporal.tls.existingSecret .Values.config.payloadStore.credentials.existingSecret) | uniq -}}
 {{- if $secrets -}}
 secret.reloader.stakater.com/reload: {{ join "," $secrets | quote }}
 {{- end -}}

@@ -46,9 +46,12 @@ export class DlqService {
   /** A new job for the same connector and operation (optionally with edited input), linked both ways. */
   async replay(tenantId: string, id: string, input?: Record<string, unknown>): Promise<JobEntity> {
     const original = await this.entry(tenantId, id);
+    // A large input is read back from the payload store; the new job's row then references the
+    // very same (content-addressed) object, which is not written again.
+    const replayInput = input ?? (await this.jobs.withPayloads(original)).input ?? {};
     const { job } = await this.jobs.execute(
       tenantId,
-      { connector: original.connectorId, operation: original.operation, input: input ?? original.input },
+      { connector: original.connectorId, operation: original.operation, input: replayInput },
       { replayOf: original.id, submittedBy: original.submittedBy },
     );
     return job;
