@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -8,7 +9,7 @@ import { OidcProvider } from '../support/oidc';
 import { ROOT } from '../support/paths';
 import { http, TestPlatform } from '../support/platform';
 import { freePort } from '../support/processes';
-import { uniqueName } from '../support/services';
+import { payloadStoreEnv, uniqueName } from '../support/services';
 import { consoleApiDocument } from '../../scripts/console-api-document';
 
 // The operator console (SPEC §11) in Debian's Chromium through playwright-core, signed in through a
@@ -54,6 +55,10 @@ describe('operator console in a real browser', () => {
       ORCH_TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
       OPERATOR_PORT: String(operatorPort),
       ORCH_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
+      // A store, with results above 64 KiB offered as a download rather than shown inline.
+      ...payloadStoreEnv(),
+      PAYLOAD_STORE_THRESHOLD_BYTES: String(64 * 1024),
+      PAYLOAD_STORE_INLINE_RESULT_MAX_BYTES: String(64 * 1024),
     }).start();
     ({ browser, close: closeBrowser } = await launchChromium());
   });
@@ -348,6 +353,32 @@ describe('operator console in a real browser', () => {
       return current.replayedBy ? current : undefined;
     });
     expect(replayed.replayedBy).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test('a result kept in the payload store is offered as a download of the exact bytes', async () => {
+    const rows = Array.from({ length: 2_000 }, (_, i) => ({ row: i, text: 'x'.repeat(40) }));
+    downstream.on('/report', (_call, response) => json(response, 200, { rows }));
+    const page = await signIn('ada-admin');
+    const connector = await api(page, 'POST', `${platform.control}/connectors`, {
+      name: uniqueName('report').replace('_', '-'),
+      type: 'http',
+      baseUrl: downstream.url,
+      operations: { report: { method: 'GET', path: '/report' } },
+      allowPrivateNetwork: true,
+    });
+    const accepted = await api(page, 'POST', `${platform.exec}/execute`, { connector: connector.name, operation: 'report' });
+    const job = await until('the report job to end', async () => {
+      const seen = await api(page, 'GET', `${platform.exec}/jobs/${accepted.id}`);
+      return seen.completedAt ? seen : undefined;
+    });
+    expect([job.status, job.result, typeof job.links.result]).toStrictEqual(['succeeded', null, 'string']);
+
+    await visit(page, `/jobs/${job.id}`, `Job ${job.id.slice(0, 8)}`);
+    await page.getByText(/Kept in the payload store \(0\.[0-9] MiB\)/).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download result' }).click()]);
+    const saved = readFileSync(await download.path());
+    expect([download.suggestedFilename(), JSON.parse(saved.toString()).body]).toStrictEqual([`job-${job.id}-result.json`, { rows }]);
+    expect(createHash('sha256').update(saved).digest('hex')).toBe(job.payloads.result.sha256);
   });
 
   test('a viewer sees no write controls; an executor-only token is refused the control pages with an explanation', async () => {

@@ -126,3 +126,16 @@ export function streamEvents(api: Api, query: Record<string, string>, onEvent: (
   void run();
   return () => controller.abort();
 }
+
+/**
+ * Saves an exec-plane resource as a file (a result kept in the payload store, streamed by
+ * GET /jobs/:id/result): fetched with the session's token, which a plain link could not send.
+ */
+export async function downloadFile(api: Api, path: string, filename: string): Promise<void> {
+  const response = await fetch(`/exec${path}`, { headers: api.headers() });
+  if (!response.ok) throw await problemOf(response);
+  const url = URL.createObjectURL(await response.blob());
+  const anchor = Object.assign(document.createElement('a'), { href: url, download: filename });
+  anchor.click();
+  URL.revokeObjectURL(url);
+}

@@ -3,7 +3,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
-import { data, streamEvents, type Schemas, type StreamedEvent } from '../api/client';
+import { data, downloadFile, streamEvents, type Schemas, type StreamedEvent } from '../api/client';
 import { DataTable, ConfirmButton, JsonBlock, PageTitle, parseJson, ProblemAlert, QueryView, StatusBadge, when } from '../components/common';
 import { useApp, useCan } from '../context';
 
@@ -152,7 +152,6 @@ export function JobPage() {
   const events = [...(history.data?.items ?? [])];
   for (const event of streamed) if (!events.some((known) => known.id === event.id)) events.push(event as never);
   const attempts = attemptsOf(events as StreamedEvent[]);
-  const traceId = events.map((event) => (event.data as Record<string, unknown>).traceId).find((value) => typeof value === 'string') as string | undefined;
   return (
     <>
       <PageTitle actions={<Badge variant="dot" color={live ? 'green' : 'gray'}>{live ? 'events live' : 'events not live'}</Badge>}>Job {jobId.slice(0, 8)}</PageTitle>
@@ -209,7 +208,7 @@ export function JobPage() {
                     job.workflowId
                   )}
                 </Text>
-                {traceId && <Text size="sm">Trace: {traceId}</Text>}
+                {job.traceId && <Text size="sm">Trace: {job.traceId}</Text>}
                 {job.replayOf && (
                   <Text size="sm">
                     Replays{' '}
@@ -244,7 +243,7 @@ export function JobPage() {
                 <Title order={2} size="h4" mb="xs">
                   Result
                 </Title>
-                <JsonBlock value={job.result} label="Job result" />
+                {job.links.result ? <StoredResult jobId={job.id} path={job.links.result} size={job.payloads.result?.size} /> : <JsonBlock value={job.result} label="Job result" />}
               </Card>
             </SimpleGrid>
             <Card withBorder>
@@ -287,5 +286,20 @@ export function JobPage() {
         )}
       </QueryView>
     </>
+  );
+}
+
+/** A result too large to show inline (kept in the payload store): its size and a download. */
+function StoredResult({ jobId, path, size }: { jobId: string; path: string; size?: number }) {
+  const { api } = useApp();
+  const [problem, setProblem] = useState<unknown>();
+  return (
+    <Stack gap="xs">
+      <Text size="sm">Kept in the payload store{size === undefined ? '' : ` (${(size / 1024 / 1024).toFixed(1)} MiB)`}: too large to show here.</Text>
+      <Button variant="light" w="fit-content" onClick={() => downloadFile(api, path, `job-${jobId}-result.json`).catch(setProblem)}>
+        Download result
+      </Button>
+      {problem !== undefined && <ProblemAlert error={problem} plane="exec" />}
+    </Stack>
   );
 }
