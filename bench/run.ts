@@ -17,6 +17,7 @@ import { BenchOptions, parseOptions, USAGE } from './options';
 import { cpuDelta, cpuSnapshot, machineBusySeconds, memory, Probe, procAvailable, Role } from './proc';
 import { computeRatios, mib, renderTable, Results, SideResult, StepResult } from './report';
 import { BaselineSide, dropDatabase, Load, PlatformSide, Side } from './sides';
+import { startOtlpSink } from './otlp-sink';
 import { Stack, startStack, temporalCliVersion } from './stack';
 import { completion, percentiles, round, stillRising } from './stats';
 
@@ -105,7 +106,15 @@ class Runner {
     this.downstream = await startDownstream(options.downstreamDelayMs);
     this.cleanups.push(() => this.downstream!.stop());
 
-    const childEnv = { ...env, LOG_LEVEL: options.logLevel };
+    // BENCH_OTLP=1: api and worker export their traces (OTLP/HTTP) to a local sink, to measure what tracing costs.
+    const tracing = process.env.BENCH_OTLP === '1' ? await startOtlpSink() : undefined;
+    if (tracing) {
+      this.cleanups.push(async () => {
+        log(`OTLP sink received ${tracing.received().requests} exports, ${(tracing.received().bytes / 1024 / 1024).toFixed(1)} MiB`);
+        await tracing.stop();
+      });
+    }
+    const childEnv = { ...env, LOG_LEVEL: options.logLevel, ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: tracing.url } : {}) };
     const sides: Side[] =
       options.mode === 'compare'
         ? [

@@ -153,7 +153,7 @@ export class PlatformSide implements Side {
   constructor(
     readonly key: string,
     private readonly temporal: Client,
-    env: { TEMPORAL_NAMESPACE: string; LOG_LEVEL: string },
+    env: { TEMPORAL_NAMESPACE: string; LOG_LEVEL: string; OTEL_EXPORTER_OTLP_ENDPOINT?: string },
     private readonly downstreamUrl: string,
     private readonly workers: number,
   ) {
@@ -162,7 +162,9 @@ export class PlatformSide implements Side {
     // BENCH_PAYLOAD_STORE=1: the platform runs with the services' payload store (SPEC §12), to show
     // the small-payload path does not pay for it (nothing below the threshold touches the store).
     const store = process.env.BENCH_PAYLOAD_STORE === '1' ? payloadStoreEnv() : {};
-    this.platform = new TestPlatform({ TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE, LOG_LEVEL: env.LOG_LEVEL, ORCH_ALLOW_PRIVATE_NETWORK: 'true', ...store });
+    const tracing: Record<string, string> = env.OTEL_EXPORTER_OTLP_ENDPOINT ? { OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT } : {};
+    if (env.OTEL_EXPORTER_OTLP_ENDPOINT) this.description += ', traces exported over OTLP';
+    this.platform = new TestPlatform({ TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE, LOG_LEVEL: env.LOG_LEVEL, ORCH_ALLOW_PRIVATE_NETWORK: 'true', ...store, ...tracing });
   }
 
   async start(): Promise<void> {
