@@ -144,6 +144,41 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     expect(worker1.text).toMatch(/^temporal_activity_execution_latency_bucket\{.*le="1"\}/m);
   });
 
+  test('api /metrics: leases in flight per connector and backlog per task queue, read from Redis and Postgres at scrape time', async () => {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    downstream.on('/held', async (_call, response) => {
+      await released;
+      json(response, 200, {});
+    });
+    const limited = await platform.createConnector(downstream.url, { hold: { method: 'POST', path: '/held' } }, { policyId: (await platform.createPolicy({ concurrency: { maxInFlight: 2 } })).id });
+    const lease = (scrape: Scrape) => scrape.value('orchestrator_leases_in_flight', { connector: limited.id });
+    expect(lease(await Scrape.of(apiMetrics))).toBe(0);
+
+    const held = (await platform.execute({ connector: limited.name, operation: 'hold', input: {} })).body.id as string;
+    for (let deadline = Date.now() + 20_000; downstream.callsTo('/held').length === 0; await delay(50)) if (Date.now() > deadline) throw new Error('the held call never arrived');
+    const during = await Scrape.of(apiMetrics);
+    expect(lease(during)).toBe(1);
+    expect(during.value('orchestrator_jobs_backlog', { task_queue: platform.taskQueue, status: 'running' })).toBe(1);
+    release();
+    expect((await platform.waitForJob(held)).status).toBe('succeeded');
+    const after = await Scrape.of(apiMetrics);
+    expect(lease(after)).toBe(0);
+    expect(['queued', 'running', 'waiting'].map((status) => after.value('orchestrator_jobs_backlog', { task_queue: platform.taskQueue, status }))).toStrictEqual([0, 0, 0]);
+    // Declared even at 0 (the series exists, so an alert can compare it over time).
+    expect(after.text).toMatch(new RegExp(`^orchestrator_jobs_backlog\\{task_queue="${platform.taskQueue}",status="queued"\\} 0$`, 'm'));
+
+    // A task queue no worker polls: its jobs stay queued, and the backlog counts them.
+    const unpolled = `${platform.taskQueue}-unpolled`;
+    const stranded = await platform.createConnector(downstream.url, { charge: { method: 'POST', path: '/charges', successStatuses: [201] } }, { taskQueue: unpolled });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await platform.execute({ connector: stranded.name, operation: 'charge', input: {} })).body.id as string);
+    const backlog = await Scrape.of(apiMetrics);
+    expect(['queued', 'running', 'waiting'].map((status) => backlog.value('orchestrator_jobs_backlog', { task_queue: unpolled, status }))).toStrictEqual([3, 0, 0]);
+    // Cleanup on the shared Temporal: nothing will ever poll that queue.
+    for (const id of ids) await http('POST', `${platform.exec}/jobs/${id}/cancel`);
+  });
+
   test('every panel of the shipped Grafana dashboard queries metrics that api or worker export', async () => {
     const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'orchestrator.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
     const exported = new Set([...(await Scrape.of(apiMetrics)).names(), ...(await Scrape.of(workerMetrics)).names()]);
