@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import Stripe from 'stripe';
 import { Downstream, json } from '../support/downstream';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { http, TestPlatform } from '../support/platform';
@@ -32,7 +34,7 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     // A short batch delay so spans arrive while the test waits; the api keeps the default service name.
     const apiMetricsPort = await freePort();
     apiMetrics = `http://127.0.0.1:${apiMetricsPort}/metrics`;
-    platform = new TestPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', API_METRICS_PORT: String(apiMetricsPort) });
+    platform = new TestPlatform({ ORCH_SECRETS_KEY: randomBytes(32).toString('base64'), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', API_METRICS_PORT: String(apiMetricsPort) });
     await platform.start({ workers: 0 });
     await startWorker();
     connector = await platform.createConnector(downstream.url, {
@@ -85,6 +87,45 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     // The worker's log lines about the attempt name the trace.
     const worker = platform.workers[0].output.split('\n').filter((line) => line.includes(job.id) && line.includes(traceId));
     expect(worker.length).toBeGreaterThan(0);
+  });
+
+  test('a Stripe webhook delivery starts the trace of the job it routes: ingress server span → workflow → attempt → outbound HTTP', async () => {
+    downstream.on('/fulfil', (_call, response) => json(response, 200, { fulfilled: true }));
+    const signingSecret = `whsec_${randomBytes(24).toString('base64url')}`;
+    const secret = await http('POST', `${platform.control}/secret-refs`, { json: { name: `whsec-${randomBytes(4).toString('hex')}`, provider: 'local', value: signingSecret } });
+    expect(secret.status).toBe(201);
+    const target = await platform.createConnector(downstream.url, { fulfil: { method: 'POST', path: '/fulfil' } });
+    const stripe = await http('POST', `${platform.control}/connectors`, {
+      json: { name: `stripe-${randomBytes(4).toString('hex')}`, type: 'stripe', signingSecretRef: secret.body.name, routes: { 'invoice.paid': { connector: target.name, operation: 'fulfil' } } },
+    });
+    expect(stripe.status).toBe(201);
+    const id = `evt_${randomBytes(12).toString('hex')}`;
+    const payload = JSON.stringify({ id, object: 'event', api_version: '2024-06-20', created: Math.floor(Date.now() / 1000), type: 'invoice.paid', data: { object: { id: 'in_1', object: 'invoice' } } }, null, 2);
+    const delivered = await http('POST', `${platform.exec}/webhooks/${stripe.body.id}`, {
+      raw: payload,
+      contentType: 'application/json; charset=utf-8',
+      headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: signingSecret }) },
+    });
+    expect(delivered.status).toBe(200);
+    expect(delivered.body.status).toBe('routed');
+    const job = await platform.waitForJob(delivered.body.jobId);
+    expect(job.status).toBe('succeeded');
+    const traceId: string = job.traceId;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+
+    const outbound = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.service === 'traced-worker');
+    const ingress = await receiver.waitFor(traceId, (span) => span.name === 'POST /webhooks/:connectorId');
+    const start = await receiver.waitFor(traceId, (span) => span.name === 'StartWorkflow:executeJob');
+    const run = await receiver.waitFor(traceId, (span) => span.name === 'RunWorkflow:executeJob');
+    const attempt = await receiver.waitFor(traceId, (span) => span.name === 'RunActivity:runAttempt');
+    // The ingress span is the root: the delivery carried no traceparent, and the trace is the job's.
+    expect(ingress).toMatchObject({ service: 'orchestrator-api', kind: SERVER, parentSpanId: '' });
+    expect(ingress.attributes).toMatchObject({ 'http.route': '/webhooks/:connectorId', 'http.response.status_code': 200, 'orchestrator.plane': 'exec', 'orchestrator.tenant_id': 'dev' });
+    expect(receiver.trace(traceId).filter((span) => span.parentSpanId === '').map((span) => span.spanId)).toStrictEqual([ingress.spanId]);
+    expect(start.parentSpanId).toBe(ingress.spanId);
+    expect(run.parentSpanId).toBe(start.spanId);
+    expect(attempt.service).toBe('traced-worker');
+    expect(traceparentOf('/fulfil')).toBe(`00-${traceId}-${outbound.spanId}-01`);
   });
 
   test('a job whose worker is killed mid-job continues the same trace on the next worker', async () => {
