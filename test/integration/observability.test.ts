@@ -22,11 +22,11 @@ describe('observability: one trace per execution, exported over OTLP', () => {
   let apiMetrics = '';
   let workerMetrics = '';
 
-  /** A worker with its /metrics (and the Temporal SDK's exporter behind it) on known ports. */
+  /** A worker with its /metrics (and the Temporal SDK's exporter behind it) on known ports; debug logs, the SDK's workflow and activity lines included. */
   async function startWorker() {
     const [health, sdk] = [await freePort(), await freePort()];
     workerMetrics = `http://127.0.0.1:${health}/metrics`;
-    return platform.startWorker({ OTEL_SERVICE_NAME: 'traced-worker', WORKER_HEALTH_PORT: String(health), WORKER_SDK_METRICS_PORT: String(sdk) });
+    return platform.startWorker({ OTEL_SERVICE_NAME: 'traced-worker', LOG_LEVEL: 'debug', WORKER_HEALTH_PORT: String(health), WORKER_SDK_METRICS_PORT: String(sdk) });
   }
 
   beforeAll(async () => {
@@ -143,6 +143,37 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     expect(traceparentOf('/slow', 1)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     const second = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.attributes['http.response.status_code'] === 200);
     expect(traceparentOf('/slow', 1)).toBe(`00-${traceId}-${second.spanId}-01`);
+  });
+
+  test('every worker log line about a job — workflow, activity, ours and the SDK\'s — names its traceId, tenantId, jobId and workflowId', async () => {
+    downstream.on('/retried', (_call, response, index) => json(response, index === 0 ? 503 : 201, {}));
+    const retried = await platform.createConnector(downstream.url, { retried: { method: 'POST', path: '/retried', successStatuses: [201] } });
+    const worker = platform.workers.at(-1)!;
+    const from = worker.output.length;
+    const accepted = await platform.execute({ connector: retried.name, operation: 'retried', input: {} });
+    const job = await platform.waitForJob(accepted.body.id);
+    expect(job).toMatchObject({ status: 'succeeded', attempts: 2 });
+    await delay(500); // the SDK's last lines (activity and workflow completed) follow the job's end
+    const lines = worker.output
+      .slice(from)
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => JSON.stringify(line).includes(job.id) || JSON.stringify(line).includes(job.workflowId));
+    const messages = new Set(lines.map((line) => line.msg));
+    for (const message of ['Workflow started', 'Workflow completed', 'attempt failed', 'attempt succeeded', 'Activity completed']) expect(messages).toContain(message);
+    // The SDK writes "Activity started" before any interceptor runs: it has the SDK's ids (workflowId) only.
+    const named = lines.filter((line) => line.msg !== 'Activity started');
+    expect(named.length).toBeGreaterThan(5);
+    for (const line of named) {
+      expect({ msg: line.msg, traceId: line.traceId, tenantId: line.tenantId, jobId: line.jobId, workflowId: line.workflowId }).toStrictEqual({
+        msg: line.msg,
+        traceId: job.traceId,
+        tenantId: 'dev',
+        jobId: job.id,
+        workflowId: job.workflowId,
+      });
+    }
   });
 
   test('both /metrics: exact deltas after successes, a retried failure, a rate-limited wait and an operator opening and closing the breaker; temporal_* on the worker', async () => {
