@@ -7,7 +7,8 @@ async function main() {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     // A worker given a prebuilt bundle ignores interceptors passed at run time: tracing is compiled in.
-    workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+    // Tracing, and our job's ids on every workflow log line.
+    workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'), require.resolve('../workflows/log-attributes')],
   });
   const target = join(__dirname, '..', 'workflow-bundle.js');
   await writeFile(target, code);

@@ -47,6 +47,8 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       throw new AppError('ROUTE_NOT_FOUND', `Cannot ${request.method} ${request.path}`);
     }
     request.plane = plane ?? portPlane;
+    // The request's server span (common/server-span.ts) says on which plane it was (public routes too), and below whose request.
+    if (request.plane) trace.getActiveSpan()?.setAttribute('orchestrator.plane', request.plane);
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     if (!plane) throw new Error(`Route ${request.method} ${request.path} declares neither @ApiPlane nor @Public`);
 
@@ -70,8 +72,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       }
     }
     request.principal = principal;
-    // The request's server span (common/server-span.ts) says whose request on which plane it was.
-    trace.getActiveSpan()?.setAttributes({ 'orchestrator.plane': plane, 'orchestrator.tenant_id': principal.tenantId });
+    trace.getActiveSpan()?.setAttribute('orchestrator.tenant_id', principal.tenantId);
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
     if (permission && !hasPermission(principal, permission)) {

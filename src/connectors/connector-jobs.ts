@@ -8,4 +8,6 @@ export abstract class ConnectorJobs {
   abstract waitingWorkflowIds(tenantId: string, connectorId: string): Promise<string[]>;
   /** How many of the connector's jobs are in each non-terminal status (every such status present, 0 when none). */
   abstract backlog(tenantId: string, connectorId: string): Promise<Record<string, number>>;
+  /** Non-terminal jobs of every tenant, counted per task queue and status (only pairs that have some). */
+  abstract openByTaskQueue(): Promise<{ taskQueue: string; status: string; count: number }[]>;
 }

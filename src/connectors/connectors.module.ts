@@ -5,6 +5,7 @@ import { ResilienceModule } from '../resilience/resilience.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { TemporalModule } from '../temporal/temporal.module';
 import { ConnectorSecretUsersModule } from './connector-secret-users';
+import { ConnectorStateGauges } from './connector-state-gauges';
 import { ConnectorStateService } from './connector-state.service';
 import { ConnectorsController } from './connectors.controller';
 import { ConnectorsService } from './connectors.service';
@@ -12,7 +13,7 @@ import { ConnectorsService } from './connectors.service';
 @Module({
   imports: [ConnectorSecretUsersModule, PoliciesModule, ResilienceModule, EventsModule, SecretsModule, TemporalModule],
   controllers: [ConnectorsController],
-  providers: [ConnectorsService, ConnectorStateService],
+  providers: [ConnectorsService, ConnectorStateService, ConnectorStateGauges],
   exports: [ConnectorsService],
 })
 export class ConnectorsModule {}

@@ -27,6 +27,14 @@ export class JobsQuery implements ConnectorJobs {
     return Object.fromEntries(NON_TERMINAL_STATUSES.map((status) => [status, rows.find((row) => row.status === status)?.n ?? 0]));
   }
 
+  /** For the backlog gauge, at every scrape: the predicate is that of the partial index of open jobs (jobs_open_workflow_idx), so a large history need not be read. */
+  async openByTaskQueue(): Promise<{ taskQueue: string; status: string; count: number }[]> {
+    const rows: { task_queue: string; status: JobStatus; n: number }[] = await this.dataSource.query(
+      `SELECT task_queue, status, count(*)::int AS n FROM jobs WHERE status IN ${sqlList(NON_TERMINAL_STATUSES)} GROUP BY task_queue, status`,
+    );
+    return rows.map((row) => ({ taskQueue: row.task_queue, status: row.status, count: row.n }));
+  }
+
   /** The newest job started under a workflow id (a webhook event's), or undefined. */
   async latestByWorkflowId(tenantId: string, workflowId: string): Promise<{ id: string; status: JobStatus } | undefined> {
     const [row]: { id: string; status: JobStatus }[] = await this.dataSource.query(

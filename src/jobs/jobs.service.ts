@@ -235,7 +235,8 @@ export class JobsService {
           ]),
           // The backstop behind the job's own total timeout; the reconciler records the job if it fires.
           workflowExecutionTimeout: input.policy.timeouts.totalMs + EXECUTION_TIMEOUT_BACKSTOP_MS,
-          memo: { connector: start.connector.name, operation: spec.operation },
+          // jobId, tenantId and traceId name the job on every workflow log line (workflows/log-attributes.ts).
+          memo: { connector: start.connector.name, operation: spec.operation, jobId: spec.jobId, tenantId: spec.tenantId, ...(job.traceId ? { traceId: job.traceId } : {}) },
           // An adopted job's workflow may have finished already: it must not run a second time.
           workflowIdReusePolicy: adopt ? 'REJECT_DUPLICATE' : undefined,
         }));

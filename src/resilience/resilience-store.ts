@@ -3,7 +3,7 @@ import type { AcquireResult, BreakerTransition, CallVerdict, ResiliencePort } fr
 import type { PermitDecision } from '../../domain/execution';
 import type { WaitReason } from '../../domain/job';
 import type { ResilienceLimits } from '../../domain/policy';
-import { ACQUIRE, FORCE, RENEW, REPORT, SNAPSHOT } from './resilience.scripts';
+import { ACQUIRE, FORCE, LEASES, RENEW, REPORT, SNAPSHOT } from './resilience.scripts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -32,6 +32,7 @@ interface ScriptedRedis {
   orchReport(...args: (string | number)[]): Promise<string>;
   orchForce(...args: (string | number)[]): Promise<string>;
   orchSnapshot(...args: (string | number)[]): Promise<[string, number, number, number, number, number, number, number]>;
+  orchLeases(...args: string[]): Promise<number>;
 }
 
 /** The shared circuit breaker, rate limiter and concurrency leases of every connector. */
@@ -39,7 +40,7 @@ export class ResilienceStore implements ResiliencePort {
   private readonly redis: ScriptedRedis;
 
   constructor(client: Redis) {
-    const scripts = { orchAcquire: ACQUIRE, orchRenew: RENEW, orchReport: REPORT, orchForce: FORCE, orchSnapshot: SNAPSHOT };
+    const scripts = { orchAcquire: ACQUIRE, orchRenew: RENEW, orchReport: REPORT, orchForce: FORCE, orchSnapshot: SNAPSHOT, orchLeases: LEASES };
     for (const [name, lua] of Object.entries(scripts)) {
       if (!(name in client)) client.defineCommand(name, { numberOfKeys: 7, lua });
     }
@@ -96,6 +97,11 @@ export class ResilienceStore implements ResiliencePort {
   /** Operator override: `reset` closes and clears the window, `open` opens for `openMs`. */
   async force(connectorId: string, action: 'reset' | 'open', openMs: number): Promise<BreakerTransition | undefined> {
     return ((await this.redis.orchForce(...keys(connectorId), action, openMs)) || undefined) as BreakerTransition | undefined;
+  }
+
+  /** Concurrency leases each connector holds now (0 for one without a limit or a call in flight). */
+  async leasesHeld(connectorIds: readonly string[]): Promise<number[]> {
+    return Promise.all(connectorIds.map(async (connectorId) => Number(await this.redis.orchLeases(...keys(connectorId)))));
   }
 
   async snapshot(connectorId: string, limits: ResilienceLimits): Promise<LimiterSnapshot> {

@@ -221,3 +221,7 @@ end
 local leases = redis.call('ZCOUNT', KEYS[5], now, '+inf')
 local probes = redis.call('ZCOUNT', KEYS[3], now, '+inf')
 return {state, open_until, calls, failures, available, leases, probes, next_permit}`;
+
+/** Concurrency leases held now (not yet expired), for the leases-in-flight gauge. No ARGV. */
+export const LEASES = `${NOW}
+return redis.call('ZCOUNT', KEYS[5], now, '+inf')`;

@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { trace } from '@opentelemetry/api';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DataSource } from 'typeorm';
@@ -56,6 +57,8 @@ export class WebhooksService {
   async receive(connectorId: string, rawBody: Buffer | undefined, headers: IncomingHttpHeaders): Promise<WebhookReceipt> {
     const connector = await this.connectors.findStripe(connectorId);
     if (!connector) throw new AppError('WEBHOOK_ENDPOINT_NOT_FOUND', `No webhook endpoint ${connectorId}.`);
+    // No principal on this public route: the ingress span takes the connector's tenant.
+    trace.getActiveSpan()?.setAttribute('orchestrator.tenant_id', connector.tenantId);
     const spec = connector.spec as StripeConnectorSpec;
     const signature = headers['stripe-signature'];
     if (typeof signature !== 'string' || signature.length === 0) {

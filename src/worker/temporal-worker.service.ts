@@ -17,14 +17,15 @@ import { SecretResolver } from '../secrets/secret-resolver';
 import { LiveLimits } from './live-limits';
 import { PayloadStore } from '../payload-store/payload-store.service';
 import { workflowSpanSinks } from '../telemetry/tracing';
+import { jobLogAttributes } from './job-log-attributes';
 import { describeTemporalSecurity, temporalConnectionSettings } from '../temporal/temporal-connection-options';
 
 /** Built by `npm run build` (scripts/build-workflow-bundle.ts); workers never bundle at start-up. */
 export const WORKFLOW_BUNDLE_PATH = join(__dirname, '..', '..', 'workflow-bundle.js');
 const MAX_RESPONSE_BYTES = 256 * 1024;
-/** Activity spans continue the workflow's trace, and activity log lines carry its ids. */
+/** Activity spans continue the workflow's trace, and activity log lines carry its ids and our job's (inside the span: listed after it). */
 const ACTIVITY_INTERCEPTORS: WorkerOptions['interceptors'] = {
-  activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+  activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) }), jobLogAttributes],
 };
 
 /** Hosts one Temporal Worker per task queue this process serves, and owns their graceful shutdown. */

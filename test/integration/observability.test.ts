@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import Stripe from 'stripe';
 import { Downstream, json } from '../support/downstream';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { http, TestPlatform } from '../support/platform';
@@ -20,11 +22,11 @@ describe('observability: one trace per execution, exported over OTLP', () => {
   let apiMetrics = '';
   let workerMetrics = '';
 
-  /** A worker with its /metrics (and the Temporal SDK's exporter behind it) on known ports. */
+  /** A worker with its /metrics (and the Temporal SDK's exporter behind it) on known ports; debug logs, the SDK's workflow and activity lines included. */
   async function startWorker() {
     const [health, sdk] = [await freePort(), await freePort()];
     workerMetrics = `http://127.0.0.1:${health}/metrics`;
-    return platform.startWorker({ OTEL_SERVICE_NAME: 'traced-worker', WORKER_HEALTH_PORT: String(health), WORKER_SDK_METRICS_PORT: String(sdk) });
+    return platform.startWorker({ OTEL_SERVICE_NAME: 'traced-worker', LOG_LEVEL: 'debug', WORKER_HEALTH_PORT: String(health), WORKER_SDK_METRICS_PORT: String(sdk) });
   }
 
   beforeAll(async () => {
@@ -32,7 +34,7 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     // A short batch delay so spans arrive while the test waits; the api keeps the default service name.
     const apiMetricsPort = await freePort();
     apiMetrics = `http://127.0.0.1:${apiMetricsPort}/metrics`;
-    platform = new TestPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', API_METRICS_PORT: String(apiMetricsPort) });
+    platform = new TestPlatform({ ORCH_SECRETS_KEY: randomBytes(32).toString('base64'), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', API_METRICS_PORT: String(apiMetricsPort) });
     await platform.start({ workers: 0 });
     await startWorker();
     connector = await platform.createConnector(downstream.url, {
@@ -87,6 +89,45 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     expect(worker.length).toBeGreaterThan(0);
   });
 
+  test('a Stripe webhook delivery starts the trace of the job it routes: ingress server span → workflow → attempt → outbound HTTP', async () => {
+    downstream.on('/fulfil', (_call, response) => json(response, 200, { fulfilled: true }));
+    const signingSecret = `whsec_${randomBytes(24).toString('base64url')}`;
+    const secret = await http('POST', `${platform.control}/secret-refs`, { json: { name: `whsec-${randomBytes(4).toString('hex')}`, provider: 'local', value: signingSecret } });
+    expect(secret.status).toBe(201);
+    const target = await platform.createConnector(downstream.url, { fulfil: { method: 'POST', path: '/fulfil' } });
+    const stripe = await http('POST', `${platform.control}/connectors`, {
+      json: { name: `stripe-${randomBytes(4).toString('hex')}`, type: 'stripe', signingSecretRef: secret.body.name, routes: { 'invoice.paid': { connector: target.name, operation: 'fulfil' } } },
+    });
+    expect(stripe.status).toBe(201);
+    const id = `evt_${randomBytes(12).toString('hex')}`;
+    const payload = JSON.stringify({ id, object: 'event', api_version: '2024-06-20', created: Math.floor(Date.now() / 1000), type: 'invoice.paid', data: { object: { id: 'in_1', object: 'invoice' } } }, null, 2);
+    const delivered = await http('POST', `${platform.exec}/webhooks/${stripe.body.id}`, {
+      raw: payload,
+      contentType: 'application/json; charset=utf-8',
+      headers: { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: signingSecret }) },
+    });
+    expect(delivered.status).toBe(200);
+    expect(delivered.body.status).toBe('routed');
+    const job = await platform.waitForJob(delivered.body.jobId);
+    expect(job.status).toBe('succeeded');
+    const traceId: string = job.traceId;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+
+    const outbound = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.service === 'traced-worker');
+    const ingress = await receiver.waitFor(traceId, (span) => span.name === 'POST /webhooks/:connectorId');
+    const start = await receiver.waitFor(traceId, (span) => span.name === 'StartWorkflow:executeJob');
+    const run = await receiver.waitFor(traceId, (span) => span.name === 'RunWorkflow:executeJob');
+    const attempt = await receiver.waitFor(traceId, (span) => span.name === 'RunActivity:runAttempt');
+    // The ingress span is the root: the delivery carried no traceparent, and the trace is the job's.
+    expect(ingress).toMatchObject({ service: 'orchestrator-api', kind: SERVER, parentSpanId: '' });
+    expect(ingress.attributes).toMatchObject({ 'http.route': '/webhooks/:connectorId', 'http.response.status_code': 200, 'orchestrator.plane': 'exec', 'orchestrator.tenant_id': 'dev' });
+    expect(receiver.trace(traceId).filter((span) => span.parentSpanId === '').map((span) => span.spanId)).toStrictEqual([ingress.spanId]);
+    expect(start.parentSpanId).toBe(ingress.spanId);
+    expect(run.parentSpanId).toBe(start.spanId);
+    expect(attempt.service).toBe('traced-worker');
+    expect(traceparentOf('/fulfil')).toBe(`00-${traceId}-${outbound.spanId}-01`);
+  });
+
   test('a job whose worker is killed mid-job continues the same trace on the next worker', async () => {
     // First call fails (retryable), the worker dies, the retry runs on a fresh worker.
     downstream.on('/slow', (_call, response, index) => (index === 0 ? json(response, 503, {}) : json(response, 200, { ok: true })));
@@ -102,6 +143,37 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     expect(traceparentOf('/slow', 1)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     const second = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.attributes['http.response.status_code'] === 200);
     expect(traceparentOf('/slow', 1)).toBe(`00-${traceId}-${second.spanId}-01`);
+  });
+
+  test('every worker log line about a job — workflow, activity, ours and the SDK\'s — names its traceId, tenantId, jobId and workflowId', async () => {
+    downstream.on('/retried', (_call, response, index) => json(response, index === 0 ? 503 : 201, {}));
+    const retried = await platform.createConnector(downstream.url, { retried: { method: 'POST', path: '/retried', successStatuses: [201] } });
+    const worker = platform.workers.at(-1)!;
+    const from = worker.output.length;
+    const accepted = await platform.execute({ connector: retried.name, operation: 'retried', input: {} });
+    const job = await platform.waitForJob(accepted.body.id);
+    expect(job).toMatchObject({ status: 'succeeded', attempts: 2 });
+    await delay(500); // the SDK's last lines (activity and workflow completed) follow the job's end
+    const lines = worker.output
+      .slice(from)
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => JSON.stringify(line).includes(job.id) || JSON.stringify(line).includes(job.workflowId));
+    const messages = new Set(lines.map((line) => line.msg));
+    for (const message of ['Workflow started', 'Workflow completed', 'attempt failed', 'attempt succeeded', 'Activity completed']) expect(messages).toContain(message);
+    // The SDK writes "Activity started" before any interceptor runs: it has the SDK's ids (workflowId) only.
+    const named = lines.filter((line) => line.msg !== 'Activity started');
+    expect(named.length).toBeGreaterThan(5);
+    for (const line of named) {
+      expect({ msg: line.msg, traceId: line.traceId, tenantId: line.tenantId, jobId: line.jobId, workflowId: line.workflowId }).toStrictEqual({
+        msg: line.msg,
+        traceId: job.traceId,
+        tenantId: 'dev',
+        jobId: job.id,
+        workflowId: job.workflowId,
+      });
+    }
   });
 
   test('both /metrics: exact deltas after successes, a retried failure, a rate-limited wait and an operator opening and closing the breaker; temporal_* on the worker', async () => {
@@ -142,6 +214,41 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     // The SDK's own series, with the millisecond buckets we set (its defaults start at 100 ms).
     expect([...worker1.names()].filter((name) => name.startsWith('temporal_')).length).toBeGreaterThan(5);
     expect(worker1.text).toMatch(/^temporal_activity_execution_latency_bucket\{.*le="1"\}/m);
+  });
+
+  test('api /metrics: leases in flight per connector and backlog per task queue, read from Redis and Postgres at scrape time', async () => {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    downstream.on('/held', async (_call, response) => {
+      await released;
+      json(response, 200, {});
+    });
+    const limited = await platform.createConnector(downstream.url, { hold: { method: 'POST', path: '/held' } }, { policyId: (await platform.createPolicy({ concurrency: { maxInFlight: 2 } })).id });
+    const lease = (scrape: Scrape) => scrape.value('orchestrator_leases_in_flight', { connector: limited.id });
+    expect(lease(await Scrape.of(apiMetrics))).toBe(0);
+
+    const held = (await platform.execute({ connector: limited.name, operation: 'hold', input: {} })).body.id as string;
+    for (let deadline = Date.now() + 20_000; downstream.callsTo('/held').length === 0; await delay(50)) if (Date.now() > deadline) throw new Error('the held call never arrived');
+    const during = await Scrape.of(apiMetrics);
+    expect(lease(during)).toBe(1);
+    expect(during.value('orchestrator_jobs_backlog', { task_queue: platform.taskQueue, status: 'running' })).toBe(1);
+    release();
+    expect((await platform.waitForJob(held)).status).toBe('succeeded');
+    const after = await Scrape.of(apiMetrics);
+    expect(lease(after)).toBe(0);
+    expect(['queued', 'running', 'waiting'].map((status) => after.value('orchestrator_jobs_backlog', { task_queue: platform.taskQueue, status }))).toStrictEqual([0, 0, 0]);
+    // Declared even at 0 (the series exists, so an alert can compare it over time).
+    expect(after.text).toMatch(new RegExp(`^orchestrator_jobs_backlog\\{task_queue="${platform.taskQueue}",status="queued"\\} 0$`, 'm'));
+
+    // A task queue no worker polls: its jobs stay queued, and the backlog counts them.
+    const unpolled = `${platform.taskQueue}-unpolled`;
+    const stranded = await platform.createConnector(downstream.url, { charge: { method: 'POST', path: '/charges', successStatuses: [201] } }, { taskQueue: unpolled });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await platform.execute({ connector: stranded.name, operation: 'charge', input: {} })).body.id as string);
+    const backlog = await Scrape.of(apiMetrics);
+    expect(['queued', 'running', 'waiting'].map((status) => backlog.value('orchestrator_jobs_backlog', { task_queue: unpolled, status }))).toStrictEqual([3, 0, 0]);
+    // Cleanup on the shared Temporal: nothing will ever poll that queue.
+    for (const id of ids) await http('POST', `${platform.exec}/jobs/${id}/cancel`);
   });
 
   test('every panel of the shipped Grafana dashboard queries metrics that api or worker export', async () => {
