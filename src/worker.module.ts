@@ -3,15 +3,15 @@ import { Environment } from './config/environment';
 import { processInfrastructure } from './process-infrastructure';
 import { ConnectorSnapshotsModule } from './connectors/connector-snapshots.module';
 import { GoverningPolicyModule } from './configs/governing-policy';
-import { EventsService } from './events/events.service';
+import { EventStoreModule } from './events/event-store.module';
 import { HealthModule } from './health/health.module';
 import { JobLedgerService } from './worker/job-ledger.service';
 import { JobReconciler } from './worker/job-reconciler.service';
 import { MetricsModule } from './metrics/metrics.controller';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { ResilienceModule } from './resilience/resilience.module';
-import { RetentionService } from './retention/retention.service';
-import { SecretResolver } from './secrets/secret-resolver';
+import { RetentionModule } from './retention/retention.module';
+import { SecretResolverModule } from './secrets/secret-resolver.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { LiveLimits } from './worker/live-limits';
 import { TemporalWorkerService } from './worker/temporal-worker.service';
@@ -30,8 +30,12 @@ export class WorkerModule {
         TemporalModule,
         ConnectorSnapshotsModule,
         GoverningPolicyModule,
+        EventStoreModule,
+        SecretResolverModule,
+        RetentionModule,
       ],
-      providers: [EventsService, JobLedgerService, JobReconciler, LiveLimits, TemporalWorkerService, WorkerMetrics, RetentionService, SecretResolver],
+      // The worker's own adapters; everything else comes from the modules above.
+      providers: [JobLedgerService, JobReconciler, LiveLimits, TemporalWorkerService, WorkerMetrics],
     };
   }
 }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EventsController } from './events.controller';
 import { EventNotifications } from './event-notifications.service';
-import { EventsService } from './events.service';
+import { EventStoreModule } from './event-store.module';
 
-@Module({ controllers: [EventsController], providers: [EventsService, EventNotifications], exports: [EventsService] })
+@Module({ imports: [EventStoreModule], controllers: [EventsController], providers: [EventNotifications], exports: [EventStoreModule] })
 export class EventsModule {}

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
-import { SecretResolver } from './secret-resolver';
+import { SecretResolverModule } from './secret-resolver.module';
 import { SecretsController } from './secrets.controller';
 import { SecretsService } from './secrets.service';
 
 /** Secret refs (control plane) and the resolver the webhook ingress uses for signing secrets. */
 @Module({
+  imports: [SecretResolverModule],
   controllers: [SecretsController],
-  providers: [SecretsService, SecretResolver],
-  exports: [SecretsService, SecretResolver],
+  providers: [SecretsService],
+  exports: [SecretsService, SecretResolverModule],
 })
 export class SecretsModule {}
