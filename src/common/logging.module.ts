@@ -79,7 +79,13 @@ export class LoggingModule {
                 response.setHeader('X-Request-Id', id);
                 return id;
               },
-              customProps: (request: IncomingMessage) => ({ requestId: (request as IncomingMessage & { id?: string }).id }),
+              // Also evaluated when the response line is written: by then the guard has named the
+              // tenant and a job route the job (response.locals.logFields, src/jobs/job-log-fields.ts).
+              customProps: (request: IncomingMessage, response: ServerResponse) => {
+                const tenantId = (request as { principal?: { tenantId?: string } }).principal?.tenantId;
+                const about = (response as { locals?: { logFields?: Record<string, string> } }).locals?.logFields;
+                return { requestId: (request as IncomingMessage & { id?: string }).id, ...(tenantId ? { tenantId } : {}), ...about };
+              },
               // Probes and scrapes would drown the log.
               autoLogging: { ignore: (request: IncomingMessage) => /^\/(health|metrics)/.test(request.url ?? '') },
             },

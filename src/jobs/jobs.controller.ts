@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,7 @@ import { JobsService } from './jobs.service';
 import { preferredWaitSeconds } from './prefer-wait';
 import { TERMINAL_STATUSES } from '../../domain/job';
 import { uuidParam } from '../common/request-params';
+import { JobLogFields, logAboutJob } from './job-log-fields';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const uuidPipe = uuidParam('JOB_NOT_FOUND', 'No job has that id.');
@@ -19,6 +20,7 @@ const uuidPipe = uuidParam('JOB_NOT_FOUND', 'No job has that id.');
 @ApiPlane('exec')
 @ApiProblemResponses(401, 403)
 @Controller()
+@UseInterceptors(JobLogFields)
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
@@ -50,6 +52,7 @@ export class JobsController {
       throw AppError.validation([{ field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' }]);
     }
     const accepted = await this.jobs.execute(principal.tenantId, request, { idempotencyKey, submittedBy: principal.subject });
+    logAboutJob(response, accepted.job);
     response.setHeader('Location', `/jobs/${accepted.job.id}`);
     if (accepted.replayed) response.setHeader('Idempotent-Replayed', 'true');
     const wait = preferredWaitSeconds(prefer);

@@ -163,7 +163,7 @@ export class JobsService {
    * here would be untrue — the job runs — and a caller retrying it would start a second one.
    */
   private acceptedDespiteCommit(job: JobEntity): Accepted {
-    this.logger.warn({ jobId: job.id, workflowId: job.workflowId }, 'workflow started but the job row did not commit (database unavailable); the worker records it');
+    this.logger.warn({ tenantId: job.tenantId, jobId: job.id, workflowId: job.workflowId }, 'workflow started but the job row did not commit (database unavailable); the worker records it');
     return { job, replayed: false };
   }
 

@@ -160,6 +160,18 @@ describe('observability: one trace per execution, exported over OTLP', () => {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((line) => JSON.stringify(line).includes(job.id) || JSON.stringify(line).includes(job.workflowId));
+    // The api's request lines about the job name it too: the accept (in the job's own trace) and every
+    // read of it (each read a trace of its own).
+    const api = platform.api.output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.jobId === job.id);
+    const accept = api.find((line) => line.msg === 'POST /execute 202');
+    expect([accept?.tenantId, accept?.workflowId, accept?.traceId]).toStrictEqual(['dev', job.workflowId, job.traceId]);
+    const reads = api.filter((line) => line.msg === `GET /jobs/${job.id} 200`);
+    expect(reads.length).toBeGreaterThan(0);
+    for (const line of reads) expect([line.tenantId, line.workflowId, typeof line.traceId]).toStrictEqual(['dev', job.workflowId, 'string']);
     const messages = new Set(lines.map((line) => line.msg));
     for (const message of ['Workflow started', 'Workflow completed', 'attempt failed', 'attempt succeeded', 'Activity completed']) expect(messages).toContain(message);
     // The SDK writes "Activity started" before any interceptor runs: it has the SDK's ids (workflowId) only.

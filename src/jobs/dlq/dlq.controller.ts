@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiPlane, CurrentPrincipal, Principal, RequirePermission } from '../../auth/principal';
 import { ApiProblemResponses } from '../../common/api-problem-responses';
@@ -6,6 +6,7 @@ import { JobView } from '../job.dto';
 import { BulkReplayDto, BulkReplayResult, DlqPage, ListDlqQuery, ReplayOneDto } from './dlq.dto';
 import { DlqService } from './dlq.service';
 import { uuidParam } from '../../common/request-params';
+import { JobLogFields } from '../job-log-fields';
 
 const entryId = uuidParam('DLQ_ENTRY_NOT_FOUND', 'No job has that id.');
 
@@ -14,6 +15,7 @@ const entryId = uuidParam('DLQ_ENTRY_NOT_FOUND', 'No job has that id.');
 @ApiPlane('control')
 @ApiProblemResponses(400, 401, 403)
 @Controller('dlq')
+@UseInterceptors(JobLogFields)
 export class DlqController {
   constructor(private readonly dlq: DlqService) {}
 
