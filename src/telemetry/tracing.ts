@@ -1,6 +1,9 @@
 import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -19,7 +22,7 @@ interface Started {
 let started: Started | undefined;
 
 /**
- * Starts tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set, before anything else runs; otherwise no
+ * Starts tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set, before anything else loads; otherwise no
  * provider, exporter or context manager exists and every span is OpenTelemetry's no-op. The
  * exporter and batch processor read the standard OTEL_* variables themselves (endpoint, headers,
  * timeouts, OTEL_BSP_*); OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over our default name.
@@ -33,6 +36,12 @@ export function startTracing(environment: Pick<Environment, 'OTEL_EXPORTER_OTLP_
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
   // W3C traceparent/baggage propagation and the AsyncLocalStorage context manager.
   provider.register();
+  // Postgres queries and Redis commands as client spans, only inside a trace (a request, a job):
+  // pools' health checks and background sweeps make none. Patched when pg and ioredis load.
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [new PgInstrumentation({ requireParentSpan: true }), new IORedisInstrumentation({ requireParentSpan: true })],
+  });
   started = { provider, processor, resource };
 }
 

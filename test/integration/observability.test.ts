@@ -13,6 +13,8 @@ import { Scrape } from '../support/prometheus';
 
 const SERVER = 2;
 const CLIENT = 3;
+/** The connector call: an HTTP client span (Postgres and Redis client spans share the kind). */
+const isOutbound = (span: ReceivedSpan) => span.kind === CLIENT && span.attributes['http.request.method'] !== undefined;
 
 describe('observability: one trace per execution, exported over OTLP', () => {
   const downstream = new Downstream();
@@ -60,7 +62,7 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     expect(job.status).toBe('succeeded');
     expect(job.traceId).toBe(traceId);
 
-    const outbound = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.service === 'traced-worker');
+    const outbound = await receiver.waitFor(traceId, (span) => isOutbound(span) && span.service === 'traced-worker');
     const server = await receiver.waitFor(traceId, (span) => span.name === 'POST /execute');
     const start = await receiver.waitFor(traceId, (span) => span.name === 'StartWorkflow:executeJob');
     const run = await receiver.waitFor(traceId, (span) => span.name === 'RunWorkflow:executeJob');
@@ -82,6 +84,11 @@ describe('observability: one trace per execution, exported over OTLP', () => {
 
     // The downstream got the outbound span's context.
     expect(traceparentOf('/charges')).toBe(`00-${traceId}-${outbound.spanId}-01`);
+    // Postgres queries and Redis commands inside the trace are its client spans: the api's accept
+    // writes the job row, the worker's attempt asks Redis for its permit.
+    const accept = await receiver.waitFor(traceId, (span) => span.service === 'orchestrator-api' && span.kind === CLIENT && span.name.startsWith('pg.query'));
+    const permit = await receiver.waitFor(traceId, (span) => span.service === 'traced-worker' && span.kind === CLIENT && span.attributes['db.system'] === 'redis');
+    expect([accept.attributes['db.system'], permit.attributes['db.system']]).toStrictEqual(['postgresql', 'redis']);
     const read = await http('GET', `${platform.exec}/jobs/${job.id}`);
     expect(read.body.traceId).toBe(traceId);
     // The worker's log lines about the attempt name the trace.
@@ -113,7 +120,7 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     const traceId: string = job.traceId;
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
 
-    const outbound = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.service === 'traced-worker');
+    const outbound = await receiver.waitFor(traceId, (span) => isOutbound(span) && span.service === 'traced-worker');
     const ingress = await receiver.waitFor(traceId, (span) => span.name === 'POST /webhooks/:connectorId');
     const start = await receiver.waitFor(traceId, (span) => span.name === 'StartWorkflow:executeJob');
     const run = await receiver.waitFor(traceId, (span) => span.name === 'RunWorkflow:executeJob');
@@ -133,7 +140,7 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     downstream.on('/slow', (_call, response, index) => (index === 0 ? json(response, 503, {}) : json(response, 200, { ok: true })));
     const accepted = await platform.execute({ connector: connector.name, operation: 'slow', input: {} });
     const traceId: string = accepted.body.traceId;
-    await receiver.waitFor(traceId, (span) => span.kind === CLIENT);
+    await receiver.waitFor(traceId, isOutbound);
     await platform.workers[0].stop('SIGKILL');
     await delay(200);
     await startWorker();
@@ -141,7 +148,7 @@ describe('observability: one trace per execution, exported over OTLP', () => {
     const job = await platform.waitForJob(accepted.body.id);
     expect(job).toMatchObject({ status: 'succeeded', attempts: 2, traceId });
     expect(traceparentOf('/slow', 1)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
-    const second = await receiver.waitFor(traceId, (span) => span.kind === CLIENT && span.attributes['http.response.status_code'] === 200);
+    const second = await receiver.waitFor(traceId, (span) => isOutbound(span) && span.attributes['http.response.status_code'] === 200);
     expect(traceparentOf('/slow', 1)).toBe(`00-${traceId}-${second.spanId}-01`);
   });
 
