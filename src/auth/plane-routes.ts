@@ -1,9 +1,9 @@
-import { Injectable, OnApplicationBootstrap, RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { match } from 'path-to-regexp';
+import { controllerRoutes } from '../common/http-route';
 import { Environment } from '../config/environment';
 import { Plane, PLANE_KEY } from './principal';
 
@@ -28,25 +28,17 @@ export class PlaneRoutes implements OnApplicationBootstrap {
 
   constructor(
     private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     private readonly environment: Environment,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.routes = this.discovery.getControllers().flatMap(({ instance, metatype }) => {
-      if (!instance || !metatype) return [];
-      const prefix = String(this.reflector.get<string | undefined>(PATH_METADATA, metatype) ?? '');
-      const prototype = Object.getPrototypeOf(instance) as object;
-      return this.scanner.getAllMethodNames(prototype).flatMap((name) => {
-        const handler = (prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
-        const method = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler);
-        const own = this.reflector.get<string | undefined>(PATH_METADATA, handler);
-        if (method === undefined || own === undefined) return [];
-        const path = `/${[prefix, own].map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+    this.routes = this.discovery.getControllers().flatMap(({ metatype }) => {
+      if (!metatype) return [];
+      return controllerRoutes(metatype as new () => unknown).map(({ method, path, handler }) => {
         const plane = this.reflector.getAllAndOverride<Plane | undefined>(PLANE_KEY, [handler, metatype]);
         const matcher = match(path, { decode: false });
-        return [{ method: RequestMethod[method], path, plane, matches: (candidate: string) => matcher(candidate) !== false }];
+        return { method, path, plane, matches: (candidate: string) => matcher(candidate) !== false };
       });
     });
   }

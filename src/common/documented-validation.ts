@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
 import { getMetadataStorage } from 'class-validator';
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
+import { controllerRoutes } from './http-route';
 import { isOptionalBody } from './validation.pipe';
 
 type Schema = Record<string, unknown>;
@@ -156,22 +156,14 @@ function routeDtos(app: INestApplication): RouteDtos[] {
   for (const module of app.get(ModulesContainer).values()) {
     for (const { metatype } of module.controllers.values()) {
       if (!metatype) continue;
-      const prefix = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
-      const prototype = (metatype as Dto).prototype as Record<string, unknown>;
-      for (const name of Object.getOwnPropertyNames(prototype)) {
-        const handler = prototype[name];
-        if (typeof handler !== 'function') continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        const own = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-        if (method === undefined || own === undefined) continue;
-        const path = `/${[prefix, own].map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`.replace(/:(\w+)/g, '{$1}');
-        const types = (Reflect.getMetadata('design:paramtypes', prototype, name) ?? []) as Dto[];
+      for (const { method, path, name } of controllerRoutes(metatype as Dto)) {
+        const types = (Reflect.getMetadata('design:paramtypes', (metatype as Dto).prototype as object, name) ?? []) as Dto[];
         const args = Object.entries((Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, name) ?? {}) as Record<string, { index: number; data?: unknown }>);
         const dtoOf = (kind: RouteParamtypes) => {
           const found = args.find(([key, arg]) => key.split(':')[0] === String(kind) && arg.data === undefined);
           return found ? types[found[1].index] : undefined;
         };
-        routes.push({ method: RequestMethod[method].toLowerCase(), path, body: dtoOf(RouteParamtypes.BODY), query: dtoOf(RouteParamtypes.QUERY) });
+        routes.push({ method: method.toLowerCase(), path: path.replace(/:(\w+)/g, '{$1}'), body: dtoOf(RouteParamtypes.BODY), query: dtoOf(RouteParamtypes.QUERY) });
       }
     }
   }
