@@ -27,6 +27,12 @@ const STORAGE_RETRY_MIN_MS = 250;
 const STORAGE_RETRY_MAX_MS = 2_000;
 /** A breaker transition event is worth a few seconds of retries, not the permit. */
 const TRANSITION_RECORD_TRIES = 5;
+/**
+ * How long a try holding its permit keeps asking the ledger to start the attempt through a storage
+ * fault. Within the try it may ask again safely (its claim token tells its own committed claim from
+ * another try's); a later try could not tell a lost acknowledgement from a call that went out.
+ */
+const START_RETRY_MS = 20_000;
 
 const TRANSITION_EVENTS = { opened: 'breaker.opened', half_opened: 'breaker.half_opened', closed: 'breaker.closed' } as const;
 
@@ -51,7 +57,7 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
       await untilStored(
         'breaker transition',
         () => deps.ledger.recordConnectorEvent(job.tenantId, job.connectorId, TRANSITION_EVENTS[transition], { jobId: job.jobId, ...cause }),
-        TRANSITION_RECORD_TRIES,
+        { tries: TRANSITION_RECORD_TRIES },
       );
     } catch (error) {
       Context.current().log.warn('breaker transition event not recorded', { jobId: job.jobId, transition, error: String(error) });
@@ -93,6 +99,9 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
     async runAttempt(request: AttemptRequest): Promise<AttemptOutcome> {
       const context = Context.current();
       const { job } = request;
+      // This try's name on the attempt it starts (see JobLedger.startAttempt).
+      const claim = randomUUID();
+      const startAttempt = () => untilStored('attempt start', () => deps.ledger.startAttempt(request, claim), { forMs: START_RETRY_MS });
       let held: Permit | undefined;
       // Heartbeats cover the whole attempt (permit, ledger, call, body, outcome): they carry
       // cancellation in, tell Temporal this worker is alive, and keep a held lease or probe slot.
@@ -103,7 +112,7 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
       try {
         const prepared = await prepare(request);
         if ('configurationError' in prepared) {
-          const start = await deps.ledger.startAttempt(request);
+          const start = await startAttempt();
           if (start.kind !== 'started') return alreadyDone(start, request);
           await untilStored('attempt started', () => deps.ledger.recordAttemptStarted(request, start.recovered));
           return await failed(request, { type: 'ConfigurationError', message: prepared.configurationError, retryable: false });
@@ -134,10 +143,11 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
         // Check the ledger before calling: never a second call for an outcome we already have, nor
         // for an attempt that went out before. A write of the job's own row only, so the call still
         // leaves right after the permit (limits hold at the downstream); the attempt's events,
-        // which queue on the tenant's event counter, are recorded alongside the call.
+        // which queue on the tenant's event counter, are recorded alongside the call. The permit
+        // stays held (heartbeats renew it) while a storage fault is retried.
         let start: AttemptStart;
         try {
-          start = await deps.ledger.startAttempt(request);
+          start = await startAttempt();
         } catch (error) {
           await release(job, limits, permit, 'none', request.attempt);
           throw error;
@@ -212,15 +222,17 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
 
   /**
    * Writes what we already know, retrying storage faults (while the heartbeat runs) until it lands,
-   * the attempt is cancelled, or `tries` run out.
+   * the attempt is cancelled, or the budget (`tries`, `forMs`) runs out.
    */
-  async function untilStored<T>(what: string, write: () => Promise<T>, tries = Infinity): Promise<T> {
+  async function untilStored<T>(what: string, write: () => Promise<T>, budget: { tries?: number; forMs?: number } = {}): Promise<T> {
     const context = Context.current();
+    const { tries = Infinity, forMs = Infinity } = budget;
+    const until = Date.now() + forMs;
     for (let tried = 1, waitMs = STORAGE_RETRY_MIN_MS; ; tried++, waitMs = Math.min(waitMs * 2, STORAGE_RETRY_MAX_MS)) {
       try {
         return await write();
       } catch (error) {
-        if (context.cancellationSignal.aborted || tried >= tries) throw error;
+        if (context.cancellationSignal.aborted || tried >= tries || Date.now() + waitMs > until) throw error;
         context.log.warn('ledger write failed; retrying', { what, error: String(error) });
         await context.sleep(waitMs);
       }

@@ -32,8 +32,10 @@ export interface JobLedger {
    * Unless the job has ended or this attempt was started before: marks the job running with this
    * attempt (creating its record if the api died before committing it). Only the job's own row: it
    * is what makes a later try of this attempt see `already_started`, and the call waits for it.
+   * `claim` names the asking try: asked again with the same claim (its commit's acknowledgement
+   * was lost), the attempt is still `started`.
    */
-  startAttempt(request: AttemptRequest): Promise<AttemptStart>;
+  startAttempt(request: AttemptRequest, claim: string): Promise<AttemptStart>;
   /** The events of a started attempt: `job.accepted` (recovered rows), a lost attempt's `attempt.failed`, `job.started`, `attempt.started`. */
   recordAttemptStarted(request: AttemptRequest, recovered: boolean): Promise<void>;
   attemptSucceeded(request: AttemptRequest, result: HttpResult): Promise<void>;

@@ -46,7 +46,7 @@ export class JobLedgerService implements JobLedger {
     return this.connectors.find(job.tenantId, job.connectorId);
   }
 
-  async startAttempt({ job, attempt }: AttemptRequest): Promise<AttemptStart> {
+  async startAttempt({ job, attempt }: AttemptRequest, claim: string): Promise<AttemptStart> {
     const { info } = Context.current();
     // A recreated row keeps a large input by reference, as the api's would (the object exists: no upload).
     const input = await this.payloads.offload(job.tenantId, job.input);
@@ -54,25 +54,27 @@ export class JobLedgerService implements JobLedger {
       // The api inserts the row in the transaction that starts the workflow; this upsert waits for
       // that commit, and recreates the row if the api died before committing (nothing accepted is
       // lost). It changes nothing: it locks the row and reads where the job stands.
-      const [row]: { inserted: boolean; status: JobStatus; attempts: number }[] = await manager.query(
+      const [row]: { inserted: boolean; status: JobStatus; attempts: number; claim: string | null }[] = await manager.query(
         `INSERT INTO jobs (id, tenant_id, connector_id, operation, input, status, policy_id, policy_version, config_version,
                            attempts, workflow_id, run_id, task_queue, submitted_by, trace_id, input_payload_ref)
          VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, 0, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (id) DO UPDATE SET tenant_id = jobs.tenant_id WHERE jobs.tenant_id = EXCLUDED.tenant_id
-         RETURNING (xmax = 0) AS inserted, status, attempts`,
+         RETURNING (xmax = 0) AS inserted, status, attempts, attempt_claim AS claim`,
         [job.jobId, job.tenantId, job.connectorId, job.operation, input.value === null ? null : JSON.stringify(input.value), job.policyId, job.policyVersion,
           job.configVersion, info.workflowExecution?.workflowId ?? workflowIdForJob(job.jobId), info.workflowExecution?.runId ?? null,
           info.taskQueue, job.submittedBy ?? null, currentTraceId(), input.ref ? JSON.stringify(input.ref) : null],
       );
       if (!row) throw new Error(`Job ${job.jobId} belongs to another tenant`);
       if (isTerminal(row.status)) return { kind: 'finished', status: row.status as TerminalStatus, attempts: row.attempts };
+      // Our own claim, committed by an earlier ask whose acknowledgement was lost: still ours to call.
+      if (row.attempts === attempt && row.claim === claim) return { kind: 'started', recovered: row.inserted };
       if (row.attempts >= attempt) return { kind: 'already_started' };
       // run_id: after a continue-as-new the row points at the run that works on the job now.
       await manager.query(
-        `UPDATE jobs SET status = 'running', wait_reason = NULL, attempts = $3, started_at = COALESCE(started_at, now()),
+        `UPDATE jobs SET status = 'running', wait_reason = NULL, attempts = $3, attempt_claim = $5, started_at = COALESCE(started_at, now()),
                 run_id = COALESCE($4, run_id)
           WHERE id = $1 AND tenant_id = $2`,
-        [job.jobId, job.tenantId, attempt, info.workflowExecution?.runId ?? null],
+        [job.jobId, job.tenantId, attempt, info.workflowExecution?.runId ?? null, claim],
       );
       return { kind: 'started', recovered: row.inserted };
     });

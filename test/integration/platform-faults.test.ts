@@ -49,6 +49,19 @@ describe("faults of the platform's own storage and processes cost no attempt and
     expect(callsPerKey(downstream, '/during-outage')).toStrictEqual(Array(6).fill(1));
   });
 
+  test("a job's start commits but its acknowledgement is lost (the connection drops after COMMIT): no attempt lost, one call", async () => {
+    downstream.on('/after-lost-ack', (_call, response) => json(response, 200, {}));
+    const policy = await platform.createPolicy({ retry: ONE_ATTEMPT });
+    const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/after-lost-ack' } }, { policyId: policy.id });
+    // The statement the worker's ledger starts an attempt with (src/worker/job-ledger.service.ts startAttempt).
+    const lost = database.loseCommitAcknowledgement('ON CONFLICT (id) DO UPDATE SET tenant_id = jobs.tenant_id');
+    const accepted = await platform.execute({ connector: connector.name, operation: 'call' });
+    await lost;
+    const job = await platform.waitForJob(accepted.body.id, 60_000);
+    expect([job.status, job.attempts]).toStrictEqual(['succeeded', 1]);
+    expect(callsPerKey(downstream, '/after-lost-ack')).toStrictEqual([1]);
+  });
+
   test('Postgres unreachable: reads and writes on both planes answer 503 DEPENDENCY_UNAVAILABLE (postgres) with Retry-After, write nothing, and recover without a restart', async () => {
     const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/unused' } });
     const jobsBefore = await sql<{ n: number }>(platform.databaseUrl, 'SELECT count(*)::int AS n FROM jobs');
