@@ -10,9 +10,12 @@ import { authorize } from './secrets';
 import { findForbiddenTarget } from './ssrf';
 
 const HEARTBEAT_EVERY_MS = 1_000;
-/** Polling for waits with no known end (concurrency, half-open probes): 100 ms doubling to 2 s. */
-const MIN_POLL_MS = 100;
-const MAX_POLL_MS = 2_000;
+/**
+ * A job queued for a lease or probe is woken (signalled) when its turn comes; this timer is only
+ * the safety net for a lost wake-up (a worker that died between freeing a slot and signalling).
+ * Long, so that waiting costs no polling: a backlog of any size drains with one wait per job.
+ */
+const QUEUED_SLEEP_MS = 5 * 60_000;
 /**
  * The last stretch before a reserved rate slot is waited out inside the attempt (heartbeating), not
  * on a durable timer: a wait this short costs no second activity, and a long one wakes this much
@@ -68,16 +71,16 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
    * A permit from the shared breaker/limiter/leases, or how long to wait. Only a Redis error here
    * follows the policy's `onRedisUnavailable`; recording a transition is storage, not the limiter.
    */
-  async function acquirePermit(job: JobSpec, limits: ResilienceLimits, waitStreak: number): Promise<PermitDecision> {
-    const pollMs = Math.min(MAX_POLL_MS, MIN_POLL_MS * 2 ** waitStreak);
+  async function acquirePermit(job: JobSpec, limits: ResilienceLimits): Promise<PermitDecision> {
     let acquired: AcquireResult;
     try {
-      acquired = await deps.resilience.acquire(job.connectorId, limits, randomUUID(), deps.slotTtlMs, pollMs, job.jobId);
+      acquired = await deps.resilience.acquire(job.connectorId, limits, randomUUID(), deps.slotTtlMs, QUEUED_SLEEP_MS, job);
     } catch (error) {
       Context.current().log.warn('breaker/limiter state unavailable', { jobId: job.jobId, mode: limits.onRedisUnavailable, error: String(error) });
       if (limits.onRedisUnavailable === 'fail_open') return { granted: true, token: '', probe: false };
       return { granted: false, reason: 'limiter_unavailable', retryAfterMs: REDIS_RETRY_MS };
     }
+    await deps.wakeUps.wake(acquired.woken);
     await recordTransition(job, acquired.transition, {});
     // A rate-limited wait ends exactly at the job's reserved slot: no jitter, no second wait.
     return acquired.decision;
@@ -87,7 +90,8 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
   async function release(job: JobSpec, limits: ResilienceLimits, permit: Permit, verdict: CallVerdict, attempt: number) {
     if (!permit.token) return;
     try {
-      const transition = await deps.resilience.report(job.connectorId, limits, permit.token, permit.probe, verdict);
+      const { transition, woken } = await deps.resilience.report(job.connectorId, limits, permit.token, permit.probe, verdict);
+      await deps.wakeUps.wake(woken);
       await recordTransition(job, transition, { attempt });
     } catch (error) {
       // The slots expire on their own; the breaker misses one sample.
@@ -119,7 +123,7 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
         }
         const limits = await deps.limits.forJob(job);
 
-        let permit = await acquirePermit(job, limits, request.waitStreak);
+        let permit = await acquirePermit(job, limits);
         // A reserved slot due soon: wait for it here, then take it (ACQUIRE keeps it for this job
         // alone). Asked again at once when a late call before it still holds it back a few ms, so
         // that the slots after it do not overtake it.
@@ -129,7 +133,7 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
             await deps.ledger.markWaiting(job, permit.reason, permit.retryAfterMs);
           }
           await context.sleep(permit.retryAfterMs);
-          permit = await acquirePermit(job, limits, request.waitStreak);
+          permit = await acquirePermit(job, limits);
         }
         if (!permit.granted) {
           deps.metrics.permitDenied(job.connectorId, permit.reason);
@@ -186,9 +190,20 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
       }
     },
 
-    /** Records a terminal failure, timeout or cancellation decided by the workflow. Idempotent. */
+    /**
+     * Records a terminal failure, timeout or cancellation decided by the workflow, and takes the job
+     * out of its connector's queue of waiters (a turn it held goes to the next). Idempotent.
+     */
     async finishJob(request: FinishJobRequest): Promise<void> {
-      await deps.ledger.finishJob(request);
+      const connectorId = await deps.ledger.finishJob(request);
+      if (!connectorId) return;
+      try {
+        const limits = await deps.limits.forJob({ tenantId: request.tenantId, connectorId });
+        await deps.wakeUps.wake(await deps.resilience.leave(connectorId, limits, request.jobId));
+      } catch (error) {
+        // Its place lapses when its turn comes and is not taken; the next waiter is served then.
+        Context.current().log.warn('could not take the job out of the queue of waiters', { jobId: request.jobId, error: String(error) });
+      }
     },
   };
 

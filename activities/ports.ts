@@ -40,7 +40,8 @@ export interface JobLedger {
   recordAttemptStarted(request: AttemptRequest, recovered: boolean): Promise<void>;
   attemptSucceeded(request: AttemptRequest, result: HttpResult): Promise<void>;
   attemptFailed(request: AttemptRequest, error: JobError): Promise<void>;
-  finishJob(request: FinishJobRequest): Promise<void>;
+  /** Records the job's end unless it had ended; returns its connector when this call ended it. */
+  finishJob(request: FinishJobRequest): Promise<string | undefined>;
   /** Shows the job as waiting (and records `job.waiting`) unless it already waits for that reason. */
   markWaiting(job: JobSpec, reason: WaitReason, retryAfterMs: number): Promise<void>;
   /** Records a connector-level event such as a breaker transition. */
@@ -59,19 +60,44 @@ export type CallVerdict = 'success' | 'failure' | 'none';
 export interface AcquireResult {
   decision: PermitDecision;
   transition?: BreakerTransition;
+  /** Queued jobs this call handed their turn (or told of a new half-open time): their workflows are signalled. */
+  woken: string[];
+}
+
+export interface ReportResult {
+  transition?: BreakerTransition;
+  woken: string[];
 }
 
 /** The fleet-wide breaker, rate limiter and leases (Redis); see src/resilience/resilience-store.ts. */
 export interface ResiliencePort {
-  /** `waiter` (the job id): a rate-limited job reserves its slot and is told exactly when it is due. */
-  acquire(connectorId: string, limits: ResilienceLimits, token: string, slotTtlMs: number, pollMs: number, waiter?: string): Promise<AcquireResult>;
+  /**
+   * `waiter` (the job): a rate-limited job reserves its slot and is told exactly when it is due; one
+   * held back by concurrency or half-open probes queues (FIFO, fair per tenant) and sleeps
+   * `queuedSleepMs` unless woken.
+   */
+  acquire(
+    connectorId: string,
+    limits: ResilienceLimits,
+    token: string,
+    slotTtlMs: number,
+    queuedSleepMs: number,
+    waiter?: { jobId: string; tenantId: string },
+  ): Promise<AcquireResult>;
   renew(connectorId: string, token: string, slotTtlMs: number): Promise<number>;
-  report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, verdict: CallVerdict): Promise<BreakerTransition | undefined>;
+  report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, verdict: CallVerdict): Promise<ReportResult>;
+  /** The job ended: out of the queue, and a turn it held goes to the next. Returns the jobs to wake. */
+  leave(connectorId: string, limits: ResilienceLimits, jobId: string): Promise<string[]>;
+}
+
+/** Tells waiting jobs' workflows that it is their turn (the `permitChanged` signal); best effort. */
+export interface WaiterWakeUps {
+  wake(jobIds: readonly string[]): Promise<void>;
 }
 
 /** The connector's live limits (SPEC §3.10): its governing policy's breaker, rate limit and concurrency. */
 export interface LimitsSource {
-  forJob(job: JobSpec): Promise<ResilienceLimits>;
+  forJob(job: Pick<JobSpec, 'tenantId' | 'connectorId'>): Promise<ResilienceLimits>;
 }
 
 /** Counters the worker exports on /metrics. */
@@ -111,6 +137,7 @@ export interface ActivityDependencies {
   ledger: JobLedger;
   limits: LimitsSource;
   resilience: ResiliencePort;
+  wakeUps: WaiterWakeUps;
   metrics: ActivityMetrics;
   outbound: OutboundHttp;
   secrets: SecretSource;

@@ -7,10 +7,17 @@ import type { JobError, JobSpec, JobStatus, WaitReason } from './job';
 import type { PolicyDocument } from './policy';
 
 /**
- * Signal to a job's workflow that its connector's breaker or limits changed (an operator reset):
- * a job waiting for a permit asks again at once instead of sleeping out its wait.
+ * Signal to a job's workflow that it may ask for a permit again now: its turn came in the
+ * connector's queue of waiters, or the breaker changed (an operator reset, a new half-open time).
  */
 export const PERMIT_CHANGED_SIGNAL = 'permitChanged';
+
+/** Temporal naming for jobs (SPEC §3): the workflow type and `job-<jobId>` workflow IDs. */
+export const EXECUTE_JOB_WORKFLOW = 'executeJob';
+
+export function workflowIdForJob(jobId: string): string {
+  return `job-${jobId}`;
+}
 
 /**
  * Workflow input: the job plus what was pinned when it was accepted — the policy version (its retry

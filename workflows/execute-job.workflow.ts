@@ -29,6 +29,8 @@ const ATTEMPT_HEARTBEAT_MS = 5_000;
 
 /** Continue as new after this many history events even if Temporal does not suggest it yet (inputs may lower it). */
 const HISTORY_EVENTS_LIMIT = 2_000;
+/** Patch: `permitChanged` is cleared before each attempt rather than before each wait. */
+const WAKE_UP_KEPT = 'wake-up-kept-during-attempt';
 /** The job's status as a search attribute (domain/search-attributes.json), so operators filter by it in Web UI. */
 const JOB_STATUS = { name: 'JobStatus', type: 'KEYWORD' } as const;
 
@@ -75,6 +77,9 @@ export async function executeJob(input: ExecuteJobInput): Promise<JobOutcome> {
       if (remainingMs <= 0) return await finish('timed_out', attempt, totalTimeoutError(policy.timeouts.totalMs));
 
       const timeoutMs = Math.min(policy.timeouts.attemptMs, remainingMs);
+      // A wake-up (the job's turn in the connector's queue) may come while the attempt that queued
+      // it is still reporting, even in the same activation as its result: kept, not lost.
+      if (patched(WAKE_UP_KEPT)) permitChanged = false;
       const outcome = await runAttempt({ job, attempt: attempt + 1, timeoutMs, connector, waitStreak, lostAttempt }, deadline);
       if (outcome.kind === 'finished') {
         show(outcome.status);
@@ -83,8 +88,8 @@ export async function executeJob(input: ExecuteJobInput): Promise<JobOutcome> {
       if (outcome.kind === 'waiting') {
         show('waiting');
         waitStreak += 1;
-        // The same durable timer as before (histories replay unchanged); a signal ends it early.
-        permitChanged = false;
+        // A durable timer (the safety net when queued); the signal of the job's turn ends it early.
+        if (!patched(WAKE_UP_KEPT)) permitChanged = false;
         await condition(() => permitChanged, Math.max(1, Math.min(outcome.retryAfterMs, remainingMs)));
         await continueIfLong();
         continue;

@@ -4,8 +4,6 @@
  * a job), so connectors cannot import them back.
  */
 export abstract class ConnectorJobs {
-  /** Workflow ids of the connector's jobs that wait for a permit. */
-  abstract waitingWorkflowIds(tenantId: string, connectorId: string): Promise<string[]>;
   /** How many of the connector's jobs are in each non-terminal status (every such status present, 0 when none). */
   abstract backlog(tenantId: string, connectorId: string): Promise<Record<string, number>>;
   /** Non-terminal jobs of every tenant, counted per task queue and status (only pairs that have some). */

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { resilienceLimits } from '../../domain/policy';
@@ -7,6 +7,7 @@ import { EventsService } from '../events/events.service';
 import { recordBreakerTransition } from '../metrics/breaker-transitions';
 import { ResilienceStore } from '../resilience/resilience-store';
 import { Environment } from '../config/environment';
+import { JobWakeUps } from '../temporal/job-wake-ups';
 import { TemporalService } from '../temporal/temporal.service';
 import { temporal as proto } from '@temporalio/proto';
 import type { PinnedPolicy } from '../policies/policies.service';
@@ -15,7 +16,6 @@ import { ConnectorPolicySource } from './connector-policy-source';
 import { ConnectorEntity } from './connector.entity';
 import { ConnectorStateView } from './connector-state.dto';
 import { ConnectorsService } from './connectors.service';
-import { PERMIT_CHANGED_SIGNAL } from '../../domain/execution';
 
 const RECENT_ERRORS = 5;
 
@@ -27,8 +27,6 @@ interface TaskQueueState {
 /** What operators see and steer per connector: breaker, limiter, leases, errors, backlog. */
 @Injectable()
 export class ConnectorStateService {
-  private readonly logger = new Logger(ConnectorStateService.name);
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly connectors: ConnectorsService,
@@ -37,6 +35,7 @@ export class ConnectorStateService {
     private readonly resilience: ResilienceStore,
     private readonly events: EventsService,
     private readonly temporal: TemporalService,
+    private readonly wakeUps: JobWakeUps,
     private readonly environment: Environment,
   ) {}
 
@@ -58,7 +57,7 @@ export class ConnectorStateService {
   async breaker(tenantId: string, idOrName: string, action: 'reset' | 'open', by: string): Promise<ConnectorStateView> {
     const connector = await this.connectors.get(tenantId, idOrName);
     const { pinned } = await this.governing.of(tenantId, connector);
-    const transition = await this.redis(() => this.resilience.force(connector.id, action, pinned.document.circuitBreaker.openMs));
+    const { transition, woken } = await this.redis(() => this.resilience.force(connector.id, action, resilienceLimits(pinned.document)));
     if (transition) {
       recordBreakerTransition(connector.id, transition, 'operator');
       await this.events.append(this.dataSource.manager, tenantId, null, transition === 'opened' ? 'breaker.opened' : 'breaker.closed', {
@@ -67,25 +66,10 @@ export class ConnectorStateService {
         by,
       });
     }
-    if (action === 'reset') await this.wakeWaitingJobs(connector);
+    // Waiters would otherwise sleep until the old half-open time (reset) or their safety timer
+    // (open): the queue's head gets its turns now, or learns the new half-open time.
+    await this.wakeUps.wake(woken);
     return this.state(connector, pinned);
-  }
-
-  /**
-   * After a reset, jobs waiting on this connector would otherwise sleep until the breaker's old
-   * half-open time: signal their workflows to ask for a permit now. Best effort — a job that ends
-   * meanwhile, or Temporal being away, leaves the waiters on their timers as before.
-   */
-  private async wakeWaitingJobs(connector: ConnectorEntity): Promise<void> {
-    const workflowIds = await this.jobs.waitingWorkflowIds(connector.tenantId, connector.id);
-    if (workflowIds.length === 0) return;
-    try {
-      await this.temporal.use((client) =>
-        Promise.allSettled(workflowIds.map((workflowId) => client.workflow.getHandle(workflowId).signal(PERMIT_CHANGED_SIGNAL))),
-      );
-    } catch (error) {
-      this.logger.warn({ connectorId: connector.id, waiting: workflowIds.length, error: String(error) }, 'waiting jobs not woken after the breaker reset');
-    }
   }
 
   /** `pinned`: the governing policy, whose limits every running job of the connector applies. */

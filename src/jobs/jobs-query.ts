@@ -10,14 +10,6 @@ import { sqlList } from '../database/sql-list';
 export class JobsQuery implements ConnectorJobs {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async waitingWorkflowIds(tenantId: string, connectorId: string): Promise<string[]> {
-    const rows: { workflow_id: string }[] = await this.dataSource.query(
-      `SELECT workflow_id FROM jobs WHERE tenant_id = $1 AND connector_id = $2 AND status = 'waiting'`,
-      [tenantId, connectorId],
-    );
-    return rows.map((row) => row.workflow_id);
-  }
-
   async backlog(tenantId: string, connectorId: string): Promise<Record<string, number>> {
     const rows: { status: JobStatus; n: number }[] = await this.dataSource.query(
       `SELECT status, count(*)::int AS n FROM jobs

@@ -25,7 +25,7 @@ import { payloadTenant } from '../payload-store/temporal-storage';
 import { PayloadStore } from '../payload-store/payload-store.service';
 import { ExecuteRequestDto, ListJobsQuery } from './job.dto';
 import { JobEntity } from './job.entity';
-import { EXECUTE_JOB_WORKFLOW, workflowIdForJob } from './workflow-id';
+import { EXECUTE_JOB_WORKFLOW, workflowIdForJob } from '../../domain/execution';
 
 const DEFAULT_PAGE_SIZE = 50;
 /** Temporal itself ends a job's workflow this long after the job's total timeout, should the workflow not have. */

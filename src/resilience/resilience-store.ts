@@ -1,9 +1,9 @@
 import type Redis from 'ioredis';
-import type { AcquireResult, BreakerTransition, CallVerdict, ResiliencePort } from '../../activities/ports';
+import type { AcquireResult, BreakerTransition, CallVerdict, ReportResult, ResiliencePort } from '../../activities/ports';
 import type { PermitDecision } from '../../domain/execution';
 import type { WaitReason } from '../../domain/job';
 import type { ResilienceLimits } from '../../domain/policy';
-import { ACQUIRE, FORCE, LEASES, RENEW, REPORT, SNAPSHOT } from './resilience.scripts';
+import { ACQUIRE, CONNECTOR_KEYS, FORCE, LEASES, LEAVE, RENEW, REPORT, SNAPSHOT } from './resilience.scripts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -19,18 +19,23 @@ export interface LimiterSnapshot {
  * asks again at the back.
  */
 export const RESERVED_SLOT_LATENESS_MS = 10_000;
+/** How long a turn handed to a queued waiter keeps its slot: the wake-up's own latency, as for a reserved rate slot. */
+export const TURN_MS = RESERVED_SLOT_LATENESS_MS;
 
-function keys(connectorId: string): string[] {
-  const tag = `orch:connector:{${connectorId}}`;
-  return [`${tag}:breaker`, `${tag}:window`, `${tag}:probes`, `${tag}:gcra`, `${tag}:leases`, `${tag}:reserved`, `${tag}:calls`];
+/** The connector's keys, in the order of the scripts' KEYS (resilience.scripts.ts). */
+export function connectorKeys(connectorId: string, prefix = 'orch:connector'): string[] {
+  const tag = `${prefix}:{${connectorId}}`;
+  return CONNECTOR_KEYS.map((name) => `${tag}:${name}`);
 }
+const keys = (connectorId: string) => connectorKeys(connectorId);
 
 /** The commands `defineCommand` adds for our scripts. */
 interface ScriptedRedis {
-  orchAcquire(...args: (string | number)[]): Promise<[number, string, number, string, number]>;
+  orchAcquire(...args: (string | number)[]): Promise<[number, string, number, string, number, string[]]>;
   orchRenew(...args: (string | number)[]): Promise<number>;
-  orchReport(...args: (string | number)[]): Promise<string>;
-  orchForce(...args: (string | number)[]): Promise<string>;
+  orchReport(...args: (string | number)[]): Promise<[string, string[]]>;
+  orchLeave(...args: (string | number)[]): Promise<string[]>;
+  orchForce(...args: (string | number)[]): Promise<[string, string[]]>;
   orchSnapshot(...args: (string | number)[]): Promise<[string, number, number, number, number, number, number, number]>;
   orchLeases(...args: string[]): Promise<number>;
 }
@@ -40,20 +45,29 @@ export class ResilienceStore implements ResiliencePort {
   private readonly redis: ScriptedRedis;
 
   constructor(client: Redis) {
-    const scripts = { orchAcquire: ACQUIRE, orchRenew: RENEW, orchReport: REPORT, orchForce: FORCE, orchSnapshot: SNAPSHOT, orchLeases: LEASES };
+    const scripts = { orchAcquire: ACQUIRE, orchRenew: RENEW, orchReport: REPORT, orchLeave: LEAVE, orchForce: FORCE, orchSnapshot: SNAPSHOT, orchLeases: LEASES };
     for (const [name, lua] of Object.entries(scripts)) {
-      if (!(name in client)) client.defineCommand(name, { numberOfKeys: 7, lua });
+      if (!(name in client)) client.defineCommand(name, { numberOfKeys: CONNECTOR_KEYS.length, lua });
     }
     this.redis = client as unknown as ScriptedRedis;
   }
 
   /**
    * A permit now, or how long to wait. With a `waiter` (the job), a rate-limited wait reserves the
-   * job's slot, and `retryAfterMs` is exactly when it is due (see ACQUIRE).
+   * job's slot, and `retryAfterMs` is exactly when it is due; a job held back by concurrency or
+   * half-open probes joins the connector's queue and sleeps `queuedSleepMs` unless woken (see
+   * ACQUIRE). `woken`: jobs this call handed a turn, to be signalled.
    */
-  async acquire(connectorId: string, limits: ResilienceLimits, token: string, slotTtlMs: number, pollMs: number, waiter = ''): Promise<AcquireResult> {
+  async acquire(
+    connectorId: string,
+    limits: ResilienceLimits,
+    token: string,
+    slotTtlMs: number,
+    queuedSleepMs: number,
+    waiter?: { jobId: string; tenantId: string },
+  ): Promise<AcquireResult> {
     const breaker = limits.circuitBreaker;
-    const [granted, reason, retryAfterMs, transition, probe] = await this.redis.orchAcquire(
+    const [granted, reason, retryAfterMs, transition, probe, woken] = await this.redis.orchAcquire(
       ...keys(connectorId),
       breaker.enabled ? 1 : 0,
       breaker.halfOpenMaxCalls,
@@ -62,14 +76,15 @@ export class ResilienceStore implements ResiliencePort {
       limits.concurrency?.maxInFlight ?? 0,
       slotTtlMs,
       token,
-      pollMs,
-      waiter,
+      queuedSleepMs,
+      waiter?.jobId ?? '',
       RESERVED_SLOT_LATENESS_MS,
+      waiter?.tenantId ?? '',
     );
     const decision: PermitDecision = granted
       ? { granted: true, token, probe: probe === 1 }
       : { granted: false, reason: reason as WaitReason, retryAfterMs: Number(retryAfterMs) };
-    return { decision, transition: (transition || undefined) as BreakerTransition | undefined };
+    return { decision, transition: (transition || undefined) as BreakerTransition | undefined, woken };
   }
 
   /** Extends the call's slots; returns how many it still held (0: they had expired). */
@@ -77,10 +92,10 @@ export class ResilienceStore implements ResiliencePort {
     return Number(await this.redis.orchRenew(...keys(connectorId), token, slotTtlMs));
   }
 
-  /** Frees the call's slots and feeds the breaker; returns the transition it caused, if any. */
-  async report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, verdict: CallVerdict): Promise<BreakerTransition | undefined> {
+  /** Frees the call's slots and feeds the breaker: the transition it caused, if any, and the jobs to wake. */
+  async report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, verdict: CallVerdict): Promise<ReportResult> {
     const breaker = limits.circuitBreaker;
-    const transition = await this.redis.orchReport(
+    const [transition, woken] = await this.redis.orchReport(
       ...keys(connectorId),
       breaker.enabled ? 1 : 0,
       verdict,
@@ -90,13 +105,30 @@ export class ResilienceStore implements ResiliencePort {
       breaker.minimumCalls,
       breaker.failureRateThreshold,
       breaker.openMs,
+      limits.concurrency?.maxInFlight ?? 0,
+      breaker.halfOpenMaxCalls,
+      TURN_MS,
     );
-    return (transition || undefined) as BreakerTransition | undefined;
+    return { transition: (transition || undefined) as BreakerTransition | undefined, woken };
+  }
+
+  /** A job that ended leaves the connector's queue (and hands on a turn it held): the jobs to wake. */
+  async leave(connectorId: string, limits: ResilienceLimits, jobId: string): Promise<string[]> {
+    const breaker = limits.circuitBreaker;
+    return this.redis.orchLeave(...keys(connectorId), jobId, breaker.enabled ? 1 : 0, limits.concurrency?.maxInFlight ?? 0, breaker.halfOpenMaxCalls, TURN_MS);
   }
 
   /** Operator override: `reset` closes and clears the window, `open` opens for `openMs`. */
-  async force(connectorId: string, action: 'reset' | 'open', openMs: number): Promise<BreakerTransition | undefined> {
-    return ((await this.redis.orchForce(...keys(connectorId), action, openMs)) || undefined) as BreakerTransition | undefined;
+  async force(connectorId: string, action: 'reset' | 'open', limits: ResilienceLimits): Promise<ReportResult> {
+    const [transition, woken] = await this.redis.orchForce(
+      ...keys(connectorId),
+      action,
+      limits.circuitBreaker.openMs,
+      limits.concurrency?.maxInFlight ?? 0,
+      limits.circuitBreaker.halfOpenMaxCalls,
+      TURN_MS,
+    );
+    return { transition: (transition || undefined) as BreakerTransition | undefined, woken };
   }
 
   /** Concurrency leases each connector holds now (0 for one without a limit or a call in flight). */

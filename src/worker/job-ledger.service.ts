@@ -9,7 +9,7 @@ import type { EventType } from '../../domain/events';
 import { isTerminal, type JobError, type JobSpec, type JobStatus, TERMINAL_STATUSES, type WaitReason } from '../../domain/job';
 import { ConnectorSnapshots } from '../connectors/connector-snapshots.module';
 import { EventsService } from '../events/events.service';
-import { workflowIdForJob } from '../jobs/workflow-id';
+import { workflowIdForJob } from '../../domain/execution';
 import { sqlList } from '../database/sql-list';
 import { jobDuration, jobsFinished } from '../metrics/job-metrics';
 import { currentTraceId } from '../telemetry/tracing';
@@ -106,7 +106,7 @@ export class JobLedgerService implements JobLedger {
     await this.dataSource.transaction((manager) => this.recordFailedAttempt(manager, job, { attempt, error }));
   }
 
-  async finishJob(request: FinishJobRequest): Promise<void> {
+  async finishJob(request: FinishJobRequest): Promise<string | undefined> {
     const finished = await this.dataSource.transaction(async (manager) => {
       await this.recordFailedAttempt(manager, request, request.lostAttempt);
       const moved = await this.moveToTerminal(manager, request.jobId, request.tenantId, request.status, request.attempts, { error: request.error });
@@ -119,6 +119,7 @@ export class JobLedgerService implements JobLedger {
       return moved;
     });
     countFinished(finished, request.status);
+    return finished?.connectorId;
   }
 
   async markWaiting(job: JobSpec, reason: WaitReason, retryAfterMs: number): Promise<void> {

@@ -9,7 +9,7 @@ import { Environment } from '../config/environment';
 import { EventsService } from '../events/events.service';
 import { upsertSchedule } from '../temporal/schedules';
 import { TemporalService } from '../temporal/temporal.service';
-import { EXECUTE_JOB_WORKFLOW } from '../jobs/workflow-id';
+import { EXECUTE_JOB_WORKFLOW } from '../../domain/execution';
 
 export const RECONCILE_WORKFLOW = 'reconcileJobs';
 

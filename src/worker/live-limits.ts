@@ -23,7 +23,7 @@ export class LiveLimits implements LimitsSource {
     private readonly governing: GoverningPolicy,
   ) {}
 
-  async forJob(job: JobSpec): Promise<ResilienceLimits> {
+  async forJob(job: Pick<JobSpec, 'tenantId' | 'connectorId'>): Promise<ResilienceLimits> {
     const key = `${job.tenantId}/${job.connectorId}`;
     const cached = this.cache.get(key);
     if (cached && cached.until > Date.now()) return cached.limits;

@@ -18,6 +18,7 @@ import { LiveLimits } from './live-limits';
 import { PayloadStore } from '../payload-store/payload-store.service';
 import { workflowSpanSinks } from '../telemetry/tracing';
 import { jobLogAttributes } from './job-log-attributes';
+import { JobWakeUps } from '../temporal/job-wake-ups';
 import { describeTemporalSecurity, temporalConnectionSettings } from '../temporal/temporal-connection-options';
 
 /** Built by `npm run build` (scripts/build-workflow-bundle.ts); workers never bundle at start-up. */
@@ -48,6 +49,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
     private readonly reconciler: JobReconciler,
     private readonly secrets: SecretResolver,
     private readonly payloads: PayloadStore,
+    private readonly wakeUps: JobWakeUps,
   ) {}
 
   get taskQueues(): string[] {
@@ -63,6 +65,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
       ledger: this.ledger,
       limits: this.limits,
       resilience: this.resilience,
+      wakeUps: this.wakeUps,
       metrics: this.metrics,
       // Connector calls go through the SSRF guard; private targets need the connector's and the deployment's consent.
       outbound: this.outbound,

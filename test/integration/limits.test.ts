@@ -97,6 +97,37 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
     }
   });
 
+  test('a backlog of 12 jobs behind maxInFlight 1 (issue 14): woken in submission order, one wait each, the woken history replays', async () => {
+    downstream.on('/one-at-a-time', async (_call, response) => {
+      await delay(150);
+      json(response, 200, {});
+    });
+    const policy = await platform.createPolicy({ concurrency: { maxInFlight: 1 } });
+    const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/one-at-a-time' } }, { policyId: policy.id });
+    // 100 ms apart against 150 ms calls: a queue builds, and the submission order is known exactly.
+    const submitted: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      submitted.push((await platform.execute({ connector: connector.name, operation: 'call', input: { i } })).body.id);
+      await delay(100);
+    }
+    for (const id of submitted) expect((await platform.waitForJob(id, 60_000)).status).toBe('succeeded');
+
+    const served = downstream.callsTo('/one-at-a-time').map((call) => String(call.headers['idempotency-key']).split(':')[0]);
+    expect([...served].sort()).toStrictEqual([...submitted].sort());
+    const distances = served.map((id, rank) => Math.abs(rank - submitted.indexOf(id)));
+    expect(Math.max(...distances)).toBeLessThanOrEqual(2);
+
+    // A queued job waits on its safety timer (minutes) and is signalled when its turn comes: it
+    // drains at the downstream's pace, with one denied attempt activity, not one per poll.
+    const histories = await Promise.all(submitted.map((id) => fetchHistory(`job-${id}`)));
+    const activities = histories.map((history) => (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes).length);
+    expect(Math.max(...activities)).toBeLessThanOrEqual(2);
+    const woken = histories.findIndex((history) => (history.events ?? []).some((event) => event.workflowExecutionSignaledEventAttributes));
+    expect(woken).toBeGreaterThanOrEqual(0);
+    await replay(`job-${submitted[woken]}`, histories[woken]);
+    await maybeRecord('execute-job-woken-from-queue', histories[woken]);
+  });
+
   describe('when Redis is unreachable from the worker', () => {
     let deadRedis = '';
     beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import Redis from 'ioredis';
-import { RESERVED_SLOT_LATENESS_MS } from '../../src/resilience/resilience-store';
+import { connectorKeys, RESERVED_SLOT_LATENESS_MS } from '../../src/resilience/resilience-store';
 import { ACQUIRE } from '../../src/resilience/resilience.scripts';
 import { worstWindow } from '../support/arrivals';
 import { serviceEnv, uniqueName } from '../support/services';
@@ -73,9 +73,8 @@ describe('reserved rate slots (issue 14): waiters of a rate limit are served in 
 
   /** The permit script with the clock driven by the test; only the rate limit is on. */
   async function askAt(connector: string, rate: number, burst: number, waiter: string, now: number): Promise<Reply> {
-    const tag = `test:{${connector}}`;
-    const keys = ['breaker', 'window', 'probes', 'gcra', 'leases', 'reserved', 'calls'].map((name) => `${tag}:${name}`);
-    const [granted, reason, retryAfterMs] = (await redis.eval(ACQUIRE, 7, ...keys, 0, 1, rate, burst, 0, 60_000, `t-${now}`, 100, waiter, RESERVED_SLOT_LATENESS_MS, now)) as [
+    const keys = connectorKeys(connector, 'test');
+    const [granted, reason, retryAfterMs] = (await redis.eval(ACQUIRE, keys.length, ...keys, 0, 1, rate, burst, 0, 60_000, `t-${now}`, 100, waiter, RESERVED_SLOT_LATENESS_MS, 'tenant', now)) as [
       number,
       string,
       number,
