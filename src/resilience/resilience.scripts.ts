@@ -30,6 +30,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  * tenants with a backlog alternate and each tenant's own waiters keep their order.
  */
 const QUEUE = `local RELEASE_WIDTH = 8
+local MIN_SLEEP_MS = 10000
 local function live(key)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
   return redis.call('ZCARD', key)
@@ -46,10 +47,27 @@ local function room(breaker_on, max_in_flight, half_open_max)
   end
   return free - live(KEYS[9])
 end
+-- The queue's pace: a moving average of the gap between two turns (idle spells left out).
+local function note_turn()
+  local last = tonumber(redis.call('HGET', KEYS[10], 'turn_at') or '')
+  if last and now - last < 60000 then
+    local gap = tonumber(redis.call('HGET', KEYS[10], 'gap') or '') or (now - last)
+    redis.call('HSET', KEYS[10], 'gap', gap * 0.8 + (now - last) * 0.2)
+  end
+  redis.call('HSET', KEYS[10], 'turn_at', now)
+end
+-- A queued waiter's safety timer: twice the wait the queue's pace predicts for its place (at least
+-- MIN_SLEEP_MS, at most max_ms), so that a queue lost with Redis' data strands nobody for long,
+-- while a waiter woken in time never wakes early on its own.
+local function sleep_for(position, max_ms)
+  local gap = tonumber(redis.call('HGET', KEYS[10], 'gap') or '') or 1000
+  return math.floor(math.min(max_ms, 2 * (position + 1) * gap + MIN_SLEEP_MS))
+end
 local function hand_turns(free, turn_ms, woken)
   while free > 0 do
     local head = redis.call('ZPOPMIN', KEYS[8])
     if #head == 0 then break end
+    note_turn()
     redis.call('HSET', KEYS[10], 'vnow', head[2])
     redis.call('ZADD', KEYS[9], now + turn_ms, head[1])
     redis.call('PEXPIRE', KEYS[9], turn_ms * 2)
@@ -78,8 +96,8 @@ end`;
 
 /**
  * ARGV: 1 breaker enabled (1/0), 2 halfOpenMaxCalls, 3 permits per second (0 = no rate limit),
- * 4 burst, 5 maxInFlight (0 = none), 6 slot ttl ms, 7 token, 8 how long a queued waiter sleeps
- * unless woken (the safety net for a lost wake-up), ms, 9 waiter (the job; '' = none: no
+ * 4 burst, 5 maxInFlight (0 = none), 6 slot ttl ms, 7 token, 8 the longest a queued waiter sleeps
+ * unless woken (the safety net for a lost wake-up; shorter near the head, see sleep_for), ms, 9 waiter (the job; '' = none: no
  * reservations, no queue), 10 how late a reserved slot or a turn may still be used, ms, 11 the
  * waiter's tenant (fair share), 12 now in ms — optional, for tests that drive the clock (as in
  * gcra.ts); without it Redis' own clock is used.
@@ -112,7 +130,7 @@ local waiter, lateness, tenant = ARGV[9], tonumber(ARGV[10]), ARGV[11] or ''
 local woken = {}
 local function queued(reason)
   local position = enqueue(waiter, tenant)
-  return {0, reason, sleep_ms, transition, 0, woken}
+  return {0, reason, sleep_for(position, sleep_ms), transition, 0, woken}
 end
 if breaker_on then
   local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
@@ -122,7 +140,7 @@ if breaker_on then
       if waiter == '' then return {0, 'circuit_open', open_until - now, '', 0, woken} end
       local position = enqueue(waiter, tenant)
       local wait = open_until - now
-      if position >= half_open_max then wait = math.max(wait, sleep_ms) end
+      if position >= half_open_max then wait = math.max(wait, sleep_for(position, sleep_ms)) end
       return {0, 'circuit_open', wait, '', 0, woken}
     end
     redis.call('HSET', KEYS[1], 'state', 'half_open', 'half_opened_at', now)

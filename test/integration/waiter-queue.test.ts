@@ -38,9 +38,11 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
     const limits = limitsWith(1);
     expect(await ask(connector, limits, 'a')).toStrictEqual({ granted: true, reason: '', woken: [] });
     const denied = await store.acquire(connector, limits, 'token-b', TTL_MS, SLEEP_MS, { jobId: 'b', tenantId: 'tenant-a' });
-    // Queued: it sleeps for the safety net, not a poll interval.
-    expect(denied.decision).toStrictEqual({ granted: false, reason: 'concurrency_limited', retryAfterMs: SLEEP_MS });
-    expect(await ask(connector, limits, 'c')).toMatchObject({ granted: false, reason: 'concurrency_limited' });
+    // Queued: it sleeps on the safety net, not a poll interval — twice the wait its place predicts
+    // (the queue's pace is unknown yet: 1 s a turn) plus 10 s.
+    expect(denied.decision).toStrictEqual({ granted: false, reason: 'concurrency_limited', retryAfterMs: 12_000 });
+    const second = await store.acquire(connector, limits, 'token-c', TTL_MS, SLEEP_MS, { jobId: 'c', tenantId: 'tenant-a' });
+    expect(second.decision).toStrictEqual({ granted: false, reason: 'concurrency_limited', retryAfterMs: 14_000 });
 
     expect(await done(connector, limits, 'a')).toStrictEqual({ transition: undefined, woken: ['b'] });
     // The lease is b's turn now: a newcomer, and c (queued behind b), wait.
@@ -62,6 +64,30 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
     // b was cancelled before it used its turn: d is next (c left).
     expect(await store.leave(connector, limits, 'b')).toStrictEqual(['d']);
     expect(await ask(connector, limits, 'd')).toMatchObject({ granted: true });
+  });
+
+  test("a queued waiter's safety timer follows the queue's pace, up to the longest allowed", async () => {
+    const connector = uniqueName('q');
+    const limits = limitsWith(1);
+    await ask(connector, limits, 'a');
+    for (let i = 0; i < 3; i++) await ask(connector, limits, `w${i}`);
+    // Three turns 100 ms apart: the pace moves from the first gap towards 100 ms.
+    let holder = 'a';
+    for (let i = 0; i < 3; i++) {
+      await delay(100);
+      holder = (await done(connector, limits, holder)).woken[0];
+      await ask(connector, limits, holder);
+    }
+    for (let i = 0; i < 3; i++) await ask(connector, limits, `x${i}`);
+    const sleeps = [];
+    for (const job of ['x0', 'x1', 'x2']) {
+      const result = await store.acquire(connector, limits, `token-${job}`, TTL_MS, SLEEP_MS, { jobId: job, tenantId: 'tenant-a' });
+      sleeps.push(result.decision.granted ? 0 : result.decision.retryAfterMs);
+    }
+    // Places 0, 1, 2 at a pace of about 100 ms: 10.2, 10.4, 10.6 s (give or take the gaps' jitter).
+    for (const [place, sleep] of sleeps.entries()) expect(Math.abs(sleep - (10_000 + 2 * (place + 1) * 100))).toBeLessThanOrEqual(60 * (place + 1));
+    const capped = await store.acquire(connector, limits, 'token-x0', TTL_MS, 5_000, { jobId: 'x0', tenantId: 'tenant-a' });
+    expect(capped.decision).toMatchObject({ granted: false, retryAfterMs: 5_000 });
   });
 
   test('a turn not taken lapses: the next ask or release hands the slot to the next waiter', async () => {
@@ -106,7 +132,7 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
     expect(asked.map((result) => result.decision.granted)).toStrictEqual([false, false, false]);
     const waits = asked.map((result) => (result.decision.granted ? 0 : result.decision.retryAfterMs));
     expect(waits[0]).toBeLessThanOrEqual(300);
-    expect(waits.slice(1)).toStrictEqual([SLEEP_MS, SLEEP_MS]);
+    expect(waits.slice(1)).toStrictEqual([14_000, 16_000]);
     await delay(350);
     // p wakes at half-open and probes; q, asking early (its safety timer), stays queued.
     expect(await ask(connector, limits, 'p', 't')).toMatchObject({ granted: true });
