@@ -80,7 +80,8 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
       if (limits.onRedisUnavailable === 'fail_open') return { granted: true, token: '', probe: false };
       return { granted: false, reason: 'limiter_unavailable', retryAfterMs: REDIS_RETRY_MS };
     }
-    await deps.wakeUps.wake(acquired.woken);
+    // Not awaited: the call goes right after the permit; a wake-up is best effort (see WaiterWakeUps).
+    void deps.wakeUps.wake(acquired.woken);
     await recordTransition(job, acquired.transition, {});
     // A rate-limited wait ends exactly at the job's reserved slot: no jitter, no second wait.
     return acquired.decision;

@@ -90,7 +90,7 @@ export interface ResiliencePort {
   leave(connectorId: string, limits: ResilienceLimits, jobId: string): Promise<string[]>;
 }
 
-/** Tells waiting jobs' workflows that it is their turn (the `permitChanged` signal); best effort. */
+/** Tells waiting jobs' workflows that it is their turn (the `permitChanged` signal); best effort, never rejects. */
 export interface WaiterWakeUps {
   wake(jobIds: readonly string[]): Promise<void>;
 }
