@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import { type ConnectorDefinition, isHttpSpec } from '../domain/connector-spec';
 import type { AttemptOutcome, AttemptRequest, FinishJobRequest, JobActivities, Permit, PermitDecision } from '../domain/execution';
-import { ConfigurationError, type JobError, type JobSpec } from '../domain/job';
+import { ConfigurationError, type JobError, type JobSpec, type WaitReason } from '../domain/job';
 import type { ResilienceLimits } from '../domain/policy';
 import { httpError, type HttpRequestPlan, type HttpResult, isSuccess, parseRetryAfter, planRequest, readResponse } from './http-request';
 import type { AcquireResult, ActivityDependencies, AttemptStart, BreakerTransition, CallVerdict } from './ports';
@@ -23,6 +23,14 @@ const QUEUED_SLEEP_MS = 5 * 60_000;
  * miss its slot.
  */
 const SLOT_LEAD_MS = 2_000;
+/**
+ * A queued job at the head of its connector's queue waits inside its attempt, asking at this pace,
+ * so that a freed slot is taken within a few ms instead of a wake-up's latency (signal, workflow
+ * task, activity task — about 150 ms, most of a short call). At most HEAD_WAIT_MS: then it sleeps
+ * and is woken as any waiter (a long call should not pin an activity slot).
+ */
+const HEAD_POLL_MS = 20;
+const HEAD_WAIT_MS = 15_000;
 /** How long a fail-closed job waits before asking an unreachable Redis again. */
 const REDIS_RETRY_MS = 1_000;
 /** A write of an outcome we already have is retried (while heartbeating) at this pace, so a Postgres blip costs no attempt. */
@@ -71,10 +79,11 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
    * A permit from the shared breaker/limiter/leases, or how long to wait. Only a Redis error here
    * follows the policy's `onRedisUnavailable`; recording a transition is storage, not the limiter.
    */
-  async function acquirePermit(job: JobSpec, limits: ResilienceLimits): Promise<PermitDecision> {
+  async function acquirePermit(job: JobSpec, limits: ResilienceLimits, canWaitInside = true): Promise<PermitDecision> {
     let acquired: AcquireResult;
     try {
-      acquired = await deps.resilience.acquire(job.connectorId, limits, randomUUID(), deps.slotTtlMs, QUEUED_SLEEP_MS, job);
+      const insidePollMs = canWaitInside ? HEAD_POLL_MS : 0;
+      acquired = await deps.resilience.acquire(job.connectorId, limits, randomUUID(), deps.slotTtlMs, QUEUED_SLEEP_MS, job, insidePollMs);
     } catch (error) {
       Context.current().log.warn('breaker/limiter state unavailable', { jobId: job.jobId, mode: limits.onRedisUnavailable, error: String(error) });
       if (limits.onRedisUnavailable === 'fail_open') return { granted: true, token: '', probe: false };
@@ -125,20 +134,26 @@ export function createActivities(deps: ActivityDependencies): JobActivities {
         const limits = await deps.limits.forJob(job);
 
         let permit = await acquirePermit(job, limits);
-        // A reserved slot due soon: wait for it here, then take it (ACQUIRE keeps it for this job
-        // alone). Asked again at once when a late call before it still holds it back a few ms, so
-        // that the slots after it do not overtake it.
-        for (let marked = false; !permit.granted && permit.reason === 'rate_limited' && permit.retryAfterMs <= SLOT_LEAD_MS; marked = true) {
-          if (!marked) {
-            deps.metrics.permitDenied(job.connectorId, permit.reason);
-            await deps.ledger.markWaiting(job, permit.reason, permit.retryAfterMs);
-          }
+        // Waited out here, then taken: a reserved rate slot due soon (ACQUIRE keeps it for this job
+        // alone; asked again at once when a late call before it still holds it back a few ms, so
+        // that the slots after it do not overtake it), or a turn at the head of the queue.
+        const headUntil = Date.now() + HEAD_WAIT_MS;
+        // One denial and one waiting mark per reason this attempt waits for.
+        let noted: WaitReason | undefined;
+        const noteWait = async (denied: { reason: WaitReason; retryAfterMs: number }) => {
+          if (noted === denied.reason) return;
+          deps.metrics.permitDenied(job.connectorId, denied.reason);
+          await deps.ledger.markWaiting(job, denied.reason, denied.retryAfterMs);
+          noted = denied.reason;
+        };
+        while (!permit.granted && ((permit.reason === 'rate_limited' && permit.retryAfterMs <= SLOT_LEAD_MS) || permit.waitInside)) {
+          await noteWait(permit);
           await context.sleep(permit.retryAfterMs);
-          permit = await acquirePermit(job, limits);
+          // Past HEAD_WAIT_MS the head asks once more without waiting inside: it sleeps, to be woken.
+          permit = await acquirePermit(job, limits, Date.now() < headUntil);
         }
         if (!permit.granted) {
-          deps.metrics.permitDenied(job.connectorId, permit.reason);
-          await deps.ledger.markWaiting(job, permit.reason, permit.retryAfterMs);
+          await noteWait(permit);
           // A rate wait wakes SLOT_LEAD_MS before its slot and waits out the rest in the next attempt.
           const retryAfterMs = permit.reason === 'rate_limited' ? Math.max(1, permit.retryAfterMs - SLOT_LEAD_MS) : permit.retryAfterMs;
           return { kind: 'waiting', reason: permit.reason, retryAfterMs };

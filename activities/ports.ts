@@ -74,7 +74,8 @@ export interface ResiliencePort {
   /**
    * `waiter` (the job): a rate-limited job reserves its slot and is told exactly when it is due; one
    * held back by concurrency or half-open probes queues (FIFO, fair per tenant) and sleeps
-   * `queuedSleepMs` unless woken.
+   * `queuedSleepMs` unless woken — or, near the queue's head and given `insidePollMs`, is told to
+   * ask again after that many ms without leaving its attempt (`waitInside`).
    */
   acquire(
     connectorId: string,
@@ -83,6 +84,7 @@ export interface ResiliencePort {
     slotTtlMs: number,
     queuedSleepMs: number,
     waiter?: { jobId: string; tenantId: string },
+    insidePollMs?: number,
   ): Promise<AcquireResult>;
   renew(connectorId: string, token: string, slotTtlMs: number): Promise<number>;
   report(connectorId: string, limits: ResilienceLimits, token: string, probe: boolean, verdict: CallVerdict): Promise<ReportResult>;

@@ -58,7 +58,11 @@ export interface Permit {
 
 export type PermitDecision =
   | ({ granted: true } & Permit)
-  | { granted: false; reason: WaitReason; retryAfterMs: number };
+  /**
+   * `waitInside`: the job is at the head of the connector's queue; it asks again after
+   * `retryAfterMs` without leaving its attempt, so that a freed slot is taken at once.
+   */
+  | { granted: false; reason: WaitReason; retryAfterMs: number; waitInside?: boolean };
 
 /**
  * What one attempt activity reports back; the workflow decides what happens next. `waiting`: no

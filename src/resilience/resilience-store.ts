@@ -31,7 +31,7 @@ const keys = (connectorId: string) => connectorKeys(connectorId);
 
 /** The commands `defineCommand` adds for our scripts. */
 interface ScriptedRedis {
-  orchAcquire(...args: (string | number)[]): Promise<[number, string, number, string, number, string[]]>;
+  orchAcquire(...args: (string | number)[]): Promise<[number, string, number, string, number, string[], number]>;
   orchRenew(...args: (string | number)[]): Promise<number>;
   orchReport(...args: (string | number)[]): Promise<[string, string[]]>;
   orchLeave(...args: (string | number)[]): Promise<string[]>;
@@ -56,7 +56,10 @@ export class ResilienceStore implements ResiliencePort {
    * A permit now, or how long to wait. With a `waiter` (the job), a rate-limited wait reserves the
    * job's slot, and `retryAfterMs` is exactly when it is due; a job held back by concurrency or
    * half-open probes joins the connector's queue and sleeps `queuedSleepMs` unless woken (see
-   * ACQUIRE). `woken`: jobs this call handed a turn, to be signalled.
+   * ACQUIRE). `woken`: jobs this call handed a turn, to be signalled. `insidePollMs` (0: it
+   * cannot): how often the waiter can ask while waiting inside its attempt — a waiter near the
+   * queue's head is then told to (`waitInside`), so that a freed slot is not left idle for a
+   * wake-up's latency.
    */
   async acquire(
     connectorId: string,
@@ -65,9 +68,10 @@ export class ResilienceStore implements ResiliencePort {
     slotTtlMs: number,
     queuedSleepMs: number,
     waiter?: { jobId: string; tenantId: string },
+    insidePollMs = 0,
   ): Promise<AcquireResult> {
     const breaker = limits.circuitBreaker;
-    const [granted, reason, retryAfterMs, transition, probe, woken] = await this.redis.orchAcquire(
+    const [granted, reason, retryAfterMs, transition, probe, woken, waitInside] = await this.redis.orchAcquire(
       ...keys(connectorId),
       breaker.enabled ? 1 : 0,
       breaker.halfOpenMaxCalls,
@@ -80,10 +84,12 @@ export class ResilienceStore implements ResiliencePort {
       waiter?.jobId ?? '',
       RESERVED_SLOT_LATENESS_MS,
       waiter?.tenantId ?? '',
+      '', // Redis' own clock
+      insidePollMs,
     );
     const decision: PermitDecision = granted
       ? { granted: true, token, probe: probe === 1 }
-      : { granted: false, reason: reason as WaitReason, retryAfterMs: Number(retryAfterMs) };
+      : { granted: false, reason: reason as WaitReason, retryAfterMs: Number(retryAfterMs), waitInside: waitInside === 1 };
     return { decision, transition: (transition || undefined) as BreakerTransition | undefined, woken };
   }
 

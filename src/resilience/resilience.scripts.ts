@@ -8,7 +8,9 @@ import { GCRA_FUNCTIONS } from './gcra';
  * theoretical arrival time, see gcra.ts), 5 concurrency leases (zset token→expiry), 6 reserved
  * rate slots (zset waiter→slot time), 7 the GCRA of the calls actually let through, 8 the queue of
  * waiters for a lease or probe (zset job→virtual time), 9 turns handed to waiters (zset
- * job→expiry), 10 the queue's clock (hash: `vnow`, and `t:<tenant>` the tenant's last virtual time).
+ * job→expiry), 10 the queue's clock (hash: `vnow`, `t:<tenant>` the tenant's last virtual time, the
+ * pace of turns), 11 waiters waiting inside an attempt (zset job→expiry), 12 waiters signalled and on
+ * their way (zset job→until when not to signal again).
  *
  * A slot (lease or probe) carries its own expiry as its score; the key's own expiry is only
  * garbage collection, pushed out at every grant and renewal so that it never expires before a
@@ -16,7 +18,7 @@ import { GCRA_FUNCTIONS } from './gcra';
  */
 
 /** KEYS of every script, by name (resilience-store.ts prefixes them with the connector's hash tag). */
-export const CONNECTOR_KEYS = ['breaker', 'window', 'probes', 'gcra', 'leases', 'reserved', 'calls', 'queue', 'turns', 'queue-clock'] as const;
+export const CONNECTOR_KEYS = ['breaker', 'window', 'probes', 'gcra', 'leases', 'reserved', 'calls', 'queue', 'turns', 'queue-clock', 'awake', 'notified'] as const;
 
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
@@ -28,9 +30,17 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  * turn takes a slot while others queue (no barging). Fair share: start-time fair queueing — a
  * waiter's virtual time is one past the later of its tenant's last and the one last served, so
  * tenants with a backlog alternate and each tenant's own waiters keep their order.
+ *
+ * So that a freed slot is not left idle for a wake-up's latency (signal, workflow task, activity
+ * task), the queue's first few — as many as can be served at once — are kept *awake*: signalled
+ * ahead of their turn, each waits inside its attempt activity (asking again every few ms, heartbeating)
+ * and takes the slot the moment it is handed. KEYS[11] holds who is waiting inside an attempt now
+ * (job→expiry), KEYS[12] who was signalled and is on the way (job→until when not to signal again).
  */
 const QUEUE = `local RELEASE_WIDTH = 8
 local MIN_SLEEP_MS = 10000
+local AWAKE_MS = 1000
+local NOTICE_MS = 10000
 local function live(key)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
   return redis.call('ZCARD', key)
@@ -63,6 +73,15 @@ local function sleep_for(position, max_ms)
   local gap = tonumber(redis.call('HGET', KEYS[10], 'gap') or '') or 1000
   return math.floor(math.min(max_ms, 2 * (position + 1) * gap + MIN_SLEEP_MS))
 end
+-- Signals a waiter unless it waits inside an attempt already, or was signalled and is on its way.
+local function signal(waiter, woken)
+  redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now)
+  if redis.call('ZSCORE', KEYS[11], waiter) or redis.call('ZSCORE', KEYS[12], waiter) then return end
+  redis.call('ZADD', KEYS[12], now + NOTICE_MS, waiter)
+  redis.call('PEXPIRE', KEYS[12], NOTICE_MS * 2)
+  woken[#woken + 1] = waiter
+end
 local function hand_turns(free, turn_ms, woken)
   while free > 0 do
     local head = redis.call('ZPOPMIN', KEYS[8])
@@ -71,8 +90,28 @@ local function hand_turns(free, turn_ms, woken)
     redis.call('HSET', KEYS[10], 'vnow', head[2])
     redis.call('ZADD', KEYS[9], now + turn_ms, head[1])
     redis.call('PEXPIRE', KEYS[9], turn_ms * 2)
-    woken[#woken + 1] = head[1]
+    signal(head[1], woken)
     free = free - 1
+  end
+end
+-- How many of the queue's head are kept awake: as many as can be served at once (none while open).
+local function awake_width(breaker_on, max_in_flight, half_open_max)
+  local width = RELEASE_WIDTH
+  if max_in_flight > 0 then width = math.min(width, max_in_flight) end
+  if breaker_on then
+    local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
+    if state == 'open' and now < tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0') then return 0 end
+    if state ~= 'closed' then width = math.min(width, half_open_max) end
+  end
+  return width
+end
+-- Free slots become turns for the head, and the head is kept awake.
+local function serve(breaker_on, max_in_flight, half_open_max, turn_ms, woken)
+  if redis.call('EXISTS', KEYS[8]) == 0 then return end
+  hand_turns(room(breaker_on, max_in_flight, half_open_max), turn_ms, woken)
+  local width = awake_width(breaker_on, max_in_flight, half_open_max)
+  if width > 0 then
+    for _, waiter in ipairs(redis.call('ZRANGE', KEYS[8], 0, width - 1)) do signal(waiter, woken) end
   end
 end
 local function enqueue(waiter, tenant)
@@ -86,7 +125,10 @@ local function enqueue(waiter, tenant)
 end
 -- The queue's first n (they wake to learn a new open time).
 local function heads(n, woken)
-  for _, waiter in ipairs(redis.call('ZRANGE', KEYS[8], 0, n - 1)) do woken[#woken + 1] = waiter end
+  for _, waiter in ipairs(redis.call('ZRANGE', KEYS[8], 0, n - 1)) do
+    redis.call('ZREM', KEYS[12], waiter)
+    signal(waiter, woken)
+  end
 end`;
 
 const OPEN = `local function open_breaker(open_ms)
@@ -100,9 +142,10 @@ end`;
  * unless woken (the safety net for a lost wake-up; shorter near the head, see sleep_for), ms, 9 waiter (the job; '' = none: no
  * reservations, no queue), 10 how late a reserved slot or a turn may still be used, ms, 11 the
  * waiter's tenant (fair share), 12 now in ms — optional, for tests that drive the clock (as in
- * gcra.ts); without it Redis' own clock is used.
- * Returns {granted 1/0, reason, retryAfterMs, transition, probe 1/0, {jobs to wake}}. Nothing is
- * taken unless all pass.
+ * gcra.ts); without it Redis' own clock is used, 13 how often a waiter near the head of the queue
+ * asks while waiting inside its attempt, ms (0 or none: it cannot, and sleeps instead).
+ * Returns {granted 1/0, reason, retryAfterMs, transition, probe 1/0, {jobs to wake}, wait inside
+ * 1/0 (ask again after retryAfterMs without leaving the attempt)}. Nothing is taken unless all pass.
  *
  * Rate limit with a waiter: a job the GCRA (KEYS[4]) turns away reserves the next free slot (GCRA
  * hands out future slots by moving TAT on) and is told the exact time of its slot. From that time
@@ -127,21 +170,31 @@ local sleep_ms = tonumber(ARGV[8])
 local breaker_on = ARGV[1] == '1'
 local half_open_max, max_in_flight, ttl = tonumber(ARGV[2]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local waiter, lateness, tenant = ARGV[9], tonumber(ARGV[10]), ARGV[11] or ''
+local inside_poll = tonumber(ARGV[13] or '') or 0
 local woken = {}
+local function serve_others() serve(breaker_on, max_in_flight, half_open_max, lateness, woken) end
+-- Queued: near the head (and able to), the waiter waits inside its attempt, asking every
+-- inside_poll ms; else it sleeps on its safety timer until signalled.
 local function queued(reason)
   local position = enqueue(waiter, tenant)
-  return {0, reason, sleep_for(position, sleep_ms), transition, 0, woken}
+  if inside_poll > 0 and position < awake_width(breaker_on, max_in_flight, half_open_max) then
+    return {0, reason, inside_poll, transition, 0, woken, 1}
+  end
+  redis.call('ZREM', KEYS[11], waiter)
+  return {0, reason, sleep_for(position, sleep_ms), transition, 0, woken, 0}
 end
 if breaker_on then
   local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
   if state == 'open' then
     local open_until = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
     if now < open_until then
-      if waiter == '' then return {0, 'circuit_open', open_until - now, '', 0, woken} end
+      if waiter == '' then return {0, 'circuit_open', open_until - now, '', 0, woken, 0} end
       local position = enqueue(waiter, tenant)
+      redis.call('ZREM', KEYS[11], waiter)
+      redis.call('ZREM', KEYS[12], waiter)
       local wait = open_until - now
       if position >= half_open_max then wait = math.max(wait, sleep_for(position, sleep_ms)) end
-      return {0, 'circuit_open', wait, '', 0, woken}
+      return {0, 'circuit_open', wait, '', 0, woken, 0}
     end
     redis.call('HSET', KEYS[1], 'state', 'half_open', 'half_opened_at', now)
     redis.call('DEL', KEYS[3])
@@ -152,8 +205,13 @@ if breaker_on then
 end
 local has_turn = false
 if waiter ~= '' then
-  -- Free slots go to the queue's head first; a waiter without a turn queues behind it.
-  if redis.call('EXISTS', KEYS[8]) == 1 then hand_turns(room(breaker_on, max_in_flight, half_open_max), lateness, woken) end
+  -- It is here: not to be signalled while it asks, and no longer on its way.
+  redis.call('ZREM', KEYS[12], waiter)
+  redis.call('ZADD', KEYS[11], now + AWAKE_MS, waiter)
+  redis.call('PEXPIRE', KEYS[11], AWAKE_MS * 2)
+  -- Free slots go to the queue's head first; a waiter without a turn queues behind it. (It counts
+  -- as awake here, so it is not signalled to itself.)
+  serve_others()
   live(KEYS[9])
   has_turn = redis.call('ZSCORE', KEYS[9], waiter) ~= false
   if not has_turn and redis.call('EXISTS', KEYS[8]) == 1 then
@@ -163,19 +221,22 @@ end
 -- Turns handed to others hold their slots.
 local others = live(KEYS[9]) - (has_turn and 1 or 0)
 if probe == 1 and live(KEYS[3]) + others >= half_open_max then
-  if waiter == '' then return {0, 'circuit_open', sleep_ms, transition, 0, woken} end
+  if waiter == '' then return {0, 'circuit_open', sleep_ms, transition, 0, woken, 0} end
   return queued('circuit_open')
 end
 local rate, burst = tonumber(ARGV[3]), tonumber(ARGV[4])
 local slot_tat, call_tat = 0, 0
 local reserved = false
 local function rate_wait(wait)
-  -- A turn is for a call now: handed back, and on to the next waiter.
-  if has_turn then
-    redis.call('ZREM', KEYS[9], waiter)
-    hand_turns(room(breaker_on, max_in_flight, half_open_max), lateness, woken)
+  if waiter ~= '' then
+    -- A turn is for a call now: handed back, and on to the next waiter.
+    if has_turn then
+      redis.call('ZREM', KEYS[9], waiter)
+      serve_others()
+    end
+    redis.call('ZREM', KEYS[11], waiter)
   end
-  return {0, 'rate_limited', math.ceil(wait), transition, 0, woken}
+  return {0, 'rate_limited', math.ceil(wait), transition, 0, woken, 0}
 end
 if rate > 0 then
   local interval = 1000 / rate
@@ -209,7 +270,7 @@ if rate > 0 then
   end
 end
 if max_in_flight > 0 and live(KEYS[5]) + others >= max_in_flight then
-  if waiter == '' then return {0, 'concurrency_limited', sleep_ms, transition, 0, woken} end
+  if waiter == '' then return {0, 'concurrency_limited', sleep_ms, transition, 0, woken, 0} end
   return queued('concurrency_limited')
 end
 if rate > 0 then
@@ -224,12 +285,14 @@ if probe == 1 then
   redis.call('ZADD', KEYS[3], now + ttl, ARGV[7])
   redis.call('PEXPIRE', KEYS[3], ttl * 2)
 end
-if has_turn then
-  redis.call('ZREM', KEYS[9], waiter)
-  -- With no slot to hold (breaker only), the turn was one of RELEASE_WIDTH: the next one goes on.
-  if redis.call('EXISTS', KEYS[8]) == 1 then hand_turns(room(breaker_on, max_in_flight, half_open_max), lateness, woken) end
+if waiter ~= '' then
+  if has_turn then redis.call('ZREM', KEYS[9], waiter) end
+  -- The next of the queue come awake (with no slot to hold — breaker only — the turn was one of
+  -- RELEASE_WIDTH: the next one goes on).
+  serve_others()
+  redis.call('ZREM', KEYS[11], waiter)
 end
-return {1, '', 0, transition, probe, woken}`;
+return {1, '', 0, transition, probe, woken, 0}`;
 
 /**
  * Extends a held lease/probe (heartbeat), and the key's own expiry with it: a call longer than the
@@ -300,7 +363,7 @@ local woken = {}
 if redis.call('EXISTS', KEYS[8]) == 1 then
   local half_open_max = tonumber(ARGV[10])
   if transition == 'opened' then heads(half_open_max, woken)
-  else hand_turns(room(ARGV[1] == '1', tonumber(ARGV[9]), half_open_max), tonumber(ARGV[11]), woken) end
+  else serve(ARGV[1] == '1', tonumber(ARGV[9]), half_open_max, tonumber(ARGV[11]), woken) end
 end
 return {transition, woken}`;
 
@@ -314,7 +377,9 @@ ${QUEUE}
 local woken = {}
 redis.call('ZREM', KEYS[8], ARGV[1])
 redis.call('ZREM', KEYS[9], ARGV[1])
-if redis.call('EXISTS', KEYS[8]) == 1 then hand_turns(room(ARGV[2] == '1', tonumber(ARGV[3]), tonumber(ARGV[4])), tonumber(ARGV[5]), woken) end
+redis.call('ZREM', KEYS[11], ARGV[1])
+redis.call('ZREM', KEYS[12], ARGV[1])
+serve(ARGV[2] == '1', tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), woken)
 return woken`;
 
 /**
@@ -331,7 +396,7 @@ local woken = {}
 local queue = redis.call('EXISTS', KEYS[8]) == 1
 if ARGV[1] == 'reset' then
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-  if queue then hand_turns(room(true, tonumber(ARGV[3]), tonumber(ARGV[4])), tonumber(ARGV[5]), woken) end
+  if queue then serve(true, tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), woken) end
   if state == 'closed' then return {'', woken} end
   return {'closed', woken}
 end

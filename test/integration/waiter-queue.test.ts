@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { setTimeout as delay } from 'node:timers/promises';
 import { defaultPolicy, resilienceLimits, type ResilienceLimits } from '../../domain/policy';
-import { ResilienceStore } from '../../src/resilience/resilience-store';
+import { connectorKeys, ResilienceStore } from '../../src/resilience/resilience-store';
+import { CONNECTOR_KEYS } from '../../src/resilience/resilience.scripts';
 import { serviceEnv, uniqueName } from '../support/services';
 
 const SLEEP_MS = 300_000;
@@ -32,6 +33,16 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
     return { granted: result.decision.granted, reason: result.decision.granted ? '' : result.decision.reason, woken: result.woken };
   }
   const done = (connector: string, limits: ResilienceLimits, jobId: string) => store.report(connector, limits, `token-${jobId}`, false, 'success');
+  /** Who holds a turn (a slot handed to it, not yet taken). */
+  const turnsOf = (connector: string) => redis.zrange(connectorKeys(connector)[CONNECTOR_KEYS.indexOf('turns')], 0, -1);
+  /** Releases the holder's lease; returns who holds the turn it handed on. */
+  async function handOn(connector: string, limits: ResilienceLimits, holder: string) {
+    const before = new Set(await turnsOf(connector));
+    await done(connector, limits, holder);
+    const handed = (await turnsOf(connector)).filter((job) => !before.has(job));
+    expect(handed).toHaveLength(1);
+    return handed[0];
+  }
 
   test('maxInFlight 1: waiters queue in order, each freed lease is handed to the head, and a newcomer does not barge', async () => {
     const connector = uniqueName('q');
@@ -40,18 +51,42 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
     const denied = await store.acquire(connector, limits, 'token-b', TTL_MS, SLEEP_MS, { jobId: 'b', tenantId: 'tenant-a' });
     // Queued: it sleeps on the safety net, not a poll interval — twice the wait its place predicts
     // (the queue's pace is unknown yet: 1 s a turn) plus 10 s.
-    expect(denied.decision).toStrictEqual({ granted: false, reason: 'concurrency_limited', retryAfterMs: 12_000 });
+    expect(denied.decision).toStrictEqual({ granted: false, reason: 'concurrency_limited', retryAfterMs: 12_000, waitInside: false });
     const second = await store.acquire(connector, limits, 'token-c', TTL_MS, SLEEP_MS, { jobId: 'c', tenantId: 'tenant-a' });
-    expect(second.decision).toStrictEqual({ granted: false, reason: 'concurrency_limited', retryAfterMs: 14_000 });
+    expect(second.decision).toStrictEqual({ granted: false, reason: 'concurrency_limited', retryAfterMs: 14_000, waitInside: false });
+    // The head (b, asleep) is woken ahead of its turn, so that it is awake when the turn comes.
+    expect(second.woken).toStrictEqual(['b']);
 
-    expect(await done(connector, limits, 'a')).toStrictEqual({ transition: undefined, woken: ['b'] });
-    // The lease is b's turn now: a newcomer, and c (queued behind b), wait.
+    // The lease is b's turn now (b was woken already); c, the new head, is woken to come awake.
+    expect(await done(connector, limits, 'a')).toStrictEqual({ transition: undefined, woken: ['c'] });
+    expect(await turnsOf(connector)).toStrictEqual(['b']);
+    // A newcomer, and c (queued behind b), wait.
     expect(await ask(connector, limits, 'newcomer')).toMatchObject({ granted: false, woken: [] });
     expect(await ask(connector, limits, 'c')).toMatchObject({ granted: false, woken: [] });
-    expect(await ask(connector, limits, 'b')).toStrictEqual({ granted: true, reason: '', woken: [] });
-    expect(await done(connector, limits, 'b')).toStrictEqual({ transition: undefined, woken: ['c'] });
+    expect(await ask(connector, limits, 'b')).toMatchObject({ granted: true });
+    expect(await handOn(connector, limits, 'b')).toBe('c');
     expect(await ask(connector, limits, 'c')).toMatchObject({ granted: true });
-    expect(await done(connector, limits, 'c')).toStrictEqual({ transition: undefined, woken: ['newcomer'] });
+    expect(await handOn(connector, limits, 'c')).toBe('newcomer');
+  });
+
+  test('the first maxInFlight of the queue wait inside their attempt, asking every few ms; a turn handed to one of them needs no signal', async () => {
+    const connector = uniqueName('q');
+    const limits = limitsWith(2);
+    const askInside = (jobId: string) => store.acquire(connector, limits, `token-${jobId}`, TTL_MS, SLEEP_MS, { jobId, tenantId: 'tenant-a' }, 20);
+    for (const job of ['a', 'b']) expect((await askInside(job)).decision.granted).toBe(true);
+    expect((await askInside('c')).decision).toStrictEqual({ granted: false, reason: 'concurrency_limited', retryAfterMs: 20, waitInside: true });
+    expect((await askInside('d')).decision).toStrictEqual({ granted: false, reason: 'concurrency_limited', retryAfterMs: 20, waitInside: true });
+    // Third in the queue: it sleeps until woken.
+    const e = await askInside('e');
+    expect(e.decision).toMatchObject({ granted: false, waitInside: false });
+    expect(e.woken).toStrictEqual([]);
+    // c is awake: it takes its turn at its next ask, unsignalled; e moves into the head and is woken.
+    expect(await done(connector, limits, 'a')).toStrictEqual({ transition: undefined, woken: ['e'] });
+    expect(await turnsOf(connector)).toStrictEqual(['c']);
+    expect((await askInside('c')).decision.granted).toBe(true);
+    // A head that stops asking (its worker died) is signalled once its awake mark lapses.
+    await delay(1_100);
+    expect(await done(connector, limits, 'b')).toStrictEqual({ transition: undefined, woken: ['d'] });
   });
 
   test('a job that ends while queued leaves; one that ends holding its turn hands it to the next', async () => {
@@ -60,9 +95,10 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
     await ask(connector, limits, 'a');
     for (const job of ['b', 'c', 'd']) await ask(connector, limits, job);
     expect(await store.leave(connector, limits, 'c')).toStrictEqual([]);
-    expect((await done(connector, limits, 'a')).woken).toStrictEqual(['b']);
-    // b was cancelled before it used its turn: d is next (c left).
-    expect(await store.leave(connector, limits, 'b')).toStrictEqual(['d']);
+    expect(await handOn(connector, limits, 'a')).toBe('b');
+    // b was cancelled before it used its turn: d is next (c left); it was woken as the new head already.
+    expect(await store.leave(connector, limits, 'b')).toStrictEqual([]);
+    expect(await turnsOf(connector)).toStrictEqual(['d']);
     expect(await ask(connector, limits, 'd')).toMatchObject({ granted: true });
   });
 
@@ -75,7 +111,7 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
     let holder = 'a';
     for (let i = 0; i < 3; i++) {
       await delay(100);
-      holder = (await done(connector, limits, holder)).woken[0];
+      holder = await handOn(connector, limits, holder);
       await ask(connector, limits, holder);
     }
     for (let i = 0; i < 3; i++) await ask(connector, limits, `x${i}`);
@@ -97,10 +133,10 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
     await ask(connector, limits, 'a');
     await ask(connector, limits, 'b');
     await ask(connector, limits, 'c');
-    expect((await done(connector, limits, 'a')).woken).toStrictEqual(['b']);
+    expect(await handOn(connector, limits, 'a')).toBe('b');
     // b's wake-up was lost (its worker died): make its turn lapse now rather than in TURN_MS.
     await redis.zadd(keys[8], 1, 'b');
-    expect(await ask(connector, limits, 'c')).toStrictEqual({ granted: true, reason: '', woken: ['c'] });
+    expect(await ask(connector, limits, 'c')).toStrictEqual({ granted: true, reason: '', woken: [] });
     // b, back on its safety timer, queues again at the back.
     expect(await ask(connector, limits, 'b')).toMatchObject({ granted: false, reason: 'concurrency_limited' });
   });
@@ -114,9 +150,7 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
     const served: string[] = [];
     let holder = 'first';
     for (let i = 0; i < 9; i++) {
-      const { woken } = await done(connector, limits, holder);
-      expect(woken).toHaveLength(1);
-      holder = woken[0];
+      holder = await handOn(connector, limits, holder);
       expect(await ask(connector, limits, holder)).toMatchObject({ granted: true });
       served.push(holder);
     }
@@ -152,10 +186,19 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
           const held = new Set<string>();
           const queuedOrder = new Map<string, string[]>(); // tenant → jobs in the order they queued
           const turns = new Set<string>();
+          // Woken since they last asked: a turn is only ever handed to one of them (or to the asker).
+          const signalled = new Set<string>();
           const tenantOf = (job: string) => (Number(job.slice(1)) % 2 === 0 ? 'even' : 'odd');
-          const handed = (woken: string[]) => {
+          const handed = async (woken: string[], asker?: string) => {
             for (const job of woken) {
+              // Only queued jobs are woken: to take a turn, or to be awake at the head when it comes.
+              expect(queuedOrder.get(tenantOf(job))).toContain(job);
+              signalled.add(job);
+            }
+            for (const job of await turnsOf(connector)) {
+              if (turns.has(job)) continue;
               turns.add(job);
+              if (job !== asker) expect(signalled).toContain(job);
               // FIFO within a tenant: the turn goes to the tenant's longest-queued job.
               const queue = queuedOrder.get(tenantOf(job))!;
               expect(queue[0]).toBe(job);
@@ -165,11 +208,18 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
           for (const step of steps) {
             const job = `j${step.job}`;
             if (step.action === 'ask' && !held.has(job)) {
+              signalled.delete(job);
               const result = await ask(connector, limits, job, tenantOf(job));
-              handed(result.woken);
+              if (result.granted) turns.delete(job);
+              await handed(result.woken, job);
               if (result.granted) {
                 held.add(job);
-                turns.delete(job);
+                // Granted from the queue: it was its tenant's head.
+                const queue = queuedOrder.get(tenantOf(job));
+                if (queue?.includes(job)) {
+                  expect(queue[0]).toBe(job);
+                  queue.shift();
+                }
               } else {
                 const queue = queuedOrder.get(tenantOf(job)) ?? [];
                 if (!queue.includes(job)) queue.push(job);
@@ -177,12 +227,13 @@ describe('the queue of waiters for a lease or probe (SPEC §3.11): woken in orde
               }
             } else if (step.action === 'release' && held.has(job)) {
               held.delete(job);
-              handed((await done(connector, limits, job)).woken);
+              await handed((await done(connector, limits, job)).woken);
             } else if (step.action === 'leave' && !held.has(job)) {
               const queue = queuedOrder.get(tenantOf(job));
               if (queue?.includes(job)) queue.splice(queue.indexOf(job), 1);
               turns.delete(job);
-              handed(await store.leave(connector, limits, job));
+              signalled.delete(job);
+              await handed(await store.leave(connector, limits, job));
             }
             expect(held.size + turns.size).toBeLessThanOrEqual(maxInFlight);
             const queued = [...queuedOrder.values()].reduce((n, queue) => n + queue.length, 0);
