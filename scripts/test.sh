@@ -23,7 +23,7 @@ phase "deployment checks" bash scripts/check-deploy.sh
 
 data="$(mktemp -d /tmp/orchestrator-test.XXXXXX)"
 chmod 755 "$data"
-cleanup() { bash scripts/services.sh stop "$data"; rm -rf "$data"; }
+cleanup() { bash scripts/services.sh stop "$data" >/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
 phase "services" bash scripts/services.sh start "$data"
 set -a; source "$data/services.env"; set +a
@@ -39,8 +39,8 @@ npx jest --runInBand "${coverage[@]}" --json --outputFile="$results" ${TEST_FILT
 # one it knows); a run that died before jest wrote its results says so instead.
 if [ -s "$results" ]; then
   node -e 'const r = require(process.argv[1]);
-    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed, ${r.numPendingTests + r.numTodoTests} skipped`);' "$results"
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed, ${r.numPendingTests + r.numTodoTests} skipped`);' "$results"
 else
-  echo "tests: jest wrote no results (exit $status)"
+  echo "jest wrote no results (exit $status)"
 fi
 exit "$status"

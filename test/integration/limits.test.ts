@@ -98,18 +98,31 @@ describe('fleet-wide limits, Retry-After and policy pinning', () => {
   });
 
   test('a backlog of 12 jobs behind maxInFlight 1 (issue 14): woken in submission order, one wait each, the woken history replays', async () => {
+    // The first call is held until every job has been submitted, so the queue holds all of them
+    // however slowly a loaded machine starts workflows (a paced race against 150 ms calls was not
+    // enough: in CI no queue built and nobody was woken).
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     downstream.on('/one-at-a-time', async (_call, response) => {
+      await gate;
       await delay(150);
       json(response, 200, {});
     });
     const policy = await platform.createPolicy({ concurrency: { maxInFlight: 1 } });
     const connector = await platform.createConnector(downstream.url, { call: { method: 'POST', path: '/one-at-a-time' } }, { policyId: policy.id });
-    // 100 ms apart against 150 ms calls: a queue builds, and the submission order is known exactly.
+    // 100 ms apart: the submission order is known exactly.
     const submitted: string[] = [];
     for (let i = 0; i < 12; i++) {
       submitted.push((await platform.execute({ connector: connector.name, operation: 'call', input: { i } })).body.id);
       await delay(100);
     }
+    // Every job but the one held at the gate is waiting before the gate opens.
+    for (let tries = 0; ; tries++) {
+      const statuses = await Promise.all(submitted.map(async (id) => (await http('GET', `${platform.exec}/jobs/${id}`)).body.status));
+      if (statuses.filter((status) => status === 'waiting').length === submitted.length - 1 || tries === 100) break;
+      await delay(200);
+    }
+    open();
     for (const id of submitted) expect((await platform.waitForJob(id, 60_000)).status).toBe('succeeded');
 
     const served = downstream.callsTo('/one-at-a-time').map((call) => String(call.headers['idempotency-key']).split(':')[0]);

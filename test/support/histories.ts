@@ -4,6 +4,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { workflowSpanSinks } from '../../src/telemetry/tracing';
 import { DIST, ROOT } from './paths';
 import { serviceEnv } from './services';
 
@@ -21,11 +22,12 @@ export async function fetchHistory(workflowId: string) {
 }
 
 /**
- * Replays a history against the current workflow bundle; throws DeterminismViolationError on drift.
+ * Replays a history against the current workflow bundle, with the worker's own sinks (the bundle's
+ * tracing interceptors call one); throws DeterminismViolationError on drift.
  * `dataConverter`: the platform's (src/payload-store), for histories whose payloads are references.
  */
 export async function replay(workflowId: string, history: Awaited<ReturnType<typeof fetchHistory>>, dataConverter?: DataConverter) {
-  await Worker.runReplayHistory({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, dataConverter }, history, workflowId);
+  await Worker.runReplayHistory({ workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH }, dataConverter, sinks: workflowSpanSinks() }, history, workflowId);
 }
 
 /** With RECORD_HISTORIES=1, saves a history as a fixture for the replay test. */
