@@ -32,7 +32,10 @@ log "phases: ${phases[*]}"
 log "tests (jest: unit + integration, in band)"
 # Coverage (and its thresholds) only for the whole suite: a filtered run covers less by design.
 coverage=(--coverage); [ -n "${TEST_FILTER:-}" ] || [ $# -gt 0 ] && coverage=()
-results="$data/jest-results.json"
+# Kept after the run (per-test durations: which tests are slow).
+mkdir -p .data
+results="$ROOT/.data/jest-results.json"
+rm -f "$results"
 status=0
 npx jest --runInBand "${coverage[@]}" --json --outputFile="$results" ${TEST_FILTER:+-t "$TEST_FILTER"} "$@" || status=$?
 # The last line is the plain "N passed, N failed, N skipped" that CI reads (jest's own summary is not
