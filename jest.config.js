@@ -1,7 +1,7 @@
 // @ts-check
 // Two projects (SPEC §9): `unit` — pure logic, no services, parallel; `integration` — real Temporal,
-// Postgres, Redis and local HTTP servers, run in band (`npm test` passes --runInBand) because the
-// files share those services. TypeScript goes through @swc/jest: on the unit project a cold run
+// Postgres, Redis and local HTTP servers, one file at a time per lane (`npm test` passes -w 1; see
+// testSequencer) because the files share those services. TypeScript goes through @swc/jest: on the unit project a cold run
 // took 6.2–6.8 s against ts-jest's 9.2–10.0 s, and the same once cached (README, Tests).
 const swc = [
   '@swc/jest',
@@ -38,6 +38,12 @@ const COVERAGE_THRESHOLDS = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Which files `--shard=K/2` runs: the two lanes of `npm test` (see the file).
+  testSequencer: '<rootDir>/test/support/lanes.mjs',
+  // `npm test` runs each lane in one worker process (-w 1, not --runInBand): a process that kept
+  // every file's modules grew to ~6 GB and its last files ran 3-4x slower; past this size the
+  // worker is replaced between files.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
